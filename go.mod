@@ -1,0 +1,3 @@
+module github.com/stepwise-dev/stepwise
+
+go 1.26.8
