@@ -33,7 +33,7 @@ var stateFields = map[string]map[string]fieldLang{
 	"Wait": merge(flowFields, map[string]fieldLang{"Seconds": both, "SecondsPath": onlyJSONPath,
 		"Timestamp": both, "TimestampPath": onlyJSONPath}),
 	"Succeed": {"InputPath": onlyJSONPath, "OutputPath": onlyJSONPath, "Output": onlyJSONata},
-	"Fail": {"Error": both, "ErrorPath": onlyJSONPath, "Cause": both, "CausePath": onlyJSONPath},
+	"Fail":    {"Error": both, "ErrorPath": onlyJSONPath, "Cause": both, "CausePath": onlyJSONPath},
 	"Parallel": merge(flowFields, map[string]fieldLang{"Parameters": onlyJSONPath, "ResultSelector": onlyJSONPath,
 		"ResultPath": onlyJSONPath, "Arguments": onlyJSONata, "Retry": both, "Catch": both, "Branches": both}),
 	"Map": merge(flowFields, map[string]fieldLang{"Parameters": onlyJSONPath, "ResultSelector": onlyJSONPath,

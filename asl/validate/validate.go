@@ -54,7 +54,7 @@ func (c *checker) add(code, loc, format string, a ...any) {
 
 func (c *checker) schemaErr(loc, format string, a ...any) { c.add(CodeSchema, loc, format, a...) }
 
-func member(ptr, key string) string { return ptr + "/" + key }
+func member(ptr, key string) string  { return ptr + "/" + key }
 func index(ptr string, i int) string { return ptr + "[" + strconv.Itoa(i) + "]" }
 
 // rootPtr is where AWS locates problems of the top-level object.
