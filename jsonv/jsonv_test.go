@@ -77,3 +77,13 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestSizeMatchesMarshal(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{`{"a":[1,2.5,"x\ny\u0001é"],"b":{"c":null,"d":true,"e":false}}`, `"\ud83d\ude00"`, `[]`, `-1e-9`} {
+		v := MustDecode(s)
+		if got, want := Size(v, -1), len(Marshal(v)); got != want {
+			t.Errorf("%s: Size %d, Marshal %d", s, got, want)
+		}
+	}
+}

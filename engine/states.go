@@ -1,0 +1,271 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stepwise-dev/stepwise/asl"
+	"github.com/stepwise-dev/stepwise/jsonv"
+)
+
+// errAborted ends a branch when the execution was stopped or another branch failed.
+var errAborted = &Failure{Name: "States.Aborted", Cause: "aborted"}
+
+// runMachine runs states from StartAt until one ends the machine.
+func (x *Execution) runMachine(ctx context.Context, sm *asl.StateMachine, input any, l *lane, sc *scope, item *mapItem) (any, *Failure) {
+	name := sm.StartAt
+	for {
+		if ctx.Err() != nil {
+			return nil, errAborted
+		}
+		st, ok := sm.States[name]
+		if !ok {
+			return nil, newFailure(ErrRuntime, fmt.Sprintf("State '%s' does not exist", name))
+		}
+		out, next, fail := x.runState(ctx, st, input, l, sc, item)
+		item = nil // only the first state of an iteration sees $$.Map.Item
+		if fail != nil {
+			return nil, fail
+		}
+		if next == "" {
+			return out, nil
+		}
+		name, input = next, out
+	}
+}
+
+// runState runs one state and returns its output and the next state's name ("" at an end).
+func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *lane, sc *scope, item *mapItem) (any, string, *Failure) {
+	r := &stateRun{x: x, st: st, input: input, lane: l, scope: sc, item: item, entered: x.eng.cfg.Clock.Now()}
+	if x.History.Len() >= MaxHistoryEvents {
+		return nil, "", newFailure(ErrRuntime, fmt.Sprintf("The execution reached the maximum number of history events (%d).", MaxHistoryEvents))
+	}
+	d := jsonv.NewObject(3)
+	d.Set("name", st.Name)
+	d.Set("input", Payload{input})
+	d.Set("inputDetails", truncatedFalse())
+	r.enteredID = x.History.add(l, string(st.Type)+"StateEntered", d)
+	if fail := r.checkSize(input, "input"); fail != nil {
+		return nil, "", fail
+	}
+
+	var out any
+	var next string
+	var fail *Failure
+	var assigned *jsonv.Object
+	if st.IsJSONata() {
+		out, next, assigned, fail = r.runJSONata(ctx)
+	} else {
+		out, next, assigned, fail = r.runJSONPath(ctx)
+	}
+	if fail != nil {
+		if fail.Evaluation {
+			ed := jsonv.NewObject(4)
+			ed.Set("error", fail.Name)
+			ed.Set("cause", fail.Cause)
+			ed.Set("state", st.Name)
+			x.History.add(l, "EvaluationFailed", ed)
+			fail.Evaluation = false
+		}
+		if st.Type == asl.TypeMap && fail != errAborted {
+			x.History.add(l, "MapStateFailed", nil)
+		}
+		if st.Type == asl.TypeParallel && fail != errAborted {
+			x.History.add(l, "ParallelStateFailed", nil)
+		}
+		return nil, "", fail
+	}
+	if st.Type == asl.TypeFail {
+		return nil, "", nil
+	}
+	if fail := r.checkSize(out, "output"); fail != nil {
+		return nil, "", fail
+	}
+	for name, v := range assignedPairs(assigned) {
+		sc.set(name, v)
+	}
+	ed := jsonv.NewObject(4)
+	ed.Set("name", st.Name)
+	ed.Set("output", Payload{out})
+	ed.Set("outputDetails", truncatedFalse())
+	if assigned != nil && assigned.Len() > 0 {
+		av := jsonv.NewObject(assigned.Len())
+		assigned.Range(func(k string, v any) bool {
+			av.Set(k, jsonv.String(v))
+			return true
+		})
+		ed.Set("assignedVariables", av)
+		ed.Set("assignedVariablesDetails", truncatedFalse())
+	}
+	x.History.add(l, string(st.Type)+"StateExited", ed)
+	if st.End || st.Type == asl.TypeSucceed {
+		return out, "", nil
+	}
+	return out, next, nil
+}
+
+func assignedPairs(o *jsonv.Object) map[string]any {
+	if o == nil {
+		return nil
+	}
+	m := make(map[string]any, o.Len())
+	o.Range(func(k string, v any) bool {
+		m[k] = v
+		return true
+	})
+	return m
+}
+
+// runJSONPath runs a state of a JSONPath machine.
+func (r *stateRun) runJSONPath(ctx context.Context) (out any, next string, assigned *jsonv.Object, fail *Failure) {
+	st := r.st
+	switch st.Type {
+	case asl.TypePass:
+		eff, f := r.applyPath(st.InputPath, r.input)
+		if f != nil {
+			return nil, "", nil, f
+		}
+		result := eff
+		if st.Parameters != nil {
+			if result, f = r.evalTemplate(st.Parameters, eff); f != nil {
+				return nil, "", nil, f
+			}
+		}
+		if st.HasResult {
+			result = st.Result
+		}
+		if assigned, f = r.assignJSONPath(st.Assign, result); f != nil {
+			return nil, "", nil, f
+		}
+		if out, f = r.applyResultPath(st.ResultPath, r.input, result); f != nil {
+			return nil, "", nil, f
+		}
+		out, f = r.applyPath(st.OutputPath, out)
+		return out, st.Next, assigned, f
+
+	case asl.TypeSucceed:
+		eff, f := r.applyPath(st.InputPath, r.input)
+		if f != nil {
+			return nil, "", nil, f
+		}
+		out, f = r.applyPath(st.OutputPath, eff)
+		return out, "", nil, f
+
+	case asl.TypeFail:
+		return nil, "", nil, r.failState()
+
+	case asl.TypeWait:
+		eff, f := r.applyPath(st.InputPath, r.input)
+		if f != nil {
+			return nil, "", nil, f
+		}
+		if f = r.wait(ctx, eff); f != nil {
+			return nil, "", nil, f
+		}
+		if assigned, f = r.assignJSONPath(st.Assign, eff); f != nil {
+			return nil, "", nil, f
+		}
+		out, f = r.applyPath(st.OutputPath, eff)
+		return out, st.Next, assigned, f
+
+	case asl.TypeChoice:
+		eff, f := r.applyPath(st.InputPath, r.input)
+		if f != nil {
+			return nil, "", nil, f
+		}
+		rule, f := r.choose(eff)
+		if f != nil {
+			return nil, "", nil, f
+		}
+		if rule == nil {
+			if st.Default == "" {
+				return nil, "", nil, newFailure(ErrNoChoiceMatched, fmt.Sprintf(
+					"An error occurred while executing the state '%s' (entered at the event id #%d). Failed to transition out of the state. The state does not point to a next state.", st.Name, r.enteredID))
+			}
+			next = st.Default
+			assigned, f = r.assignJSONPath(st.Assign, eff)
+		} else {
+			next = rule.Next
+			if rule.Assign != nil {
+				assigned, f = r.assignJSONPath(rule.Assign, eff)
+			} else {
+				assigned, f = r.assignJSONPath(st.Assign, eff)
+			}
+		}
+		if f != nil {
+			return nil, "", nil, f
+		}
+		out, f = r.applyPath(st.OutputPath, eff)
+		return out, next, assigned, f
+
+	case asl.TypeTask, asl.TypeParallel, asl.TypeMap:
+		return r.runWithRetry(ctx)
+	}
+	return nil, "", nil, r.runtime(fmt.Sprintf("Unsupported state type '%s'", st.Type))
+}
+
+// assignJSONPath evaluates a JSONPath-mode Assign against the state's result.
+func (r *stateRun) assignJSONPath(t *asl.Template, doc any) (*jsonv.Object, *Failure) {
+	if t == nil {
+		return nil, nil
+	}
+	v, f := r.evalTemplate(t, doc)
+	if f != nil {
+		return nil, f
+	}
+	o, _ := v.(*jsonv.Object)
+	return o, nil
+}
+
+// failState raises a Fail state's error and cause.
+func (r *stateRun) failState() *Failure {
+	st := r.st
+	f := &Failure{}
+	if st.Error != nil {
+		f.Name, f.HasError = fmt.Sprint(st.Error.Lit), true
+	}
+	if st.Cause != nil {
+		f.Cause, f.HasCause = fmt.Sprint(st.Cause.Lit), true
+	}
+	if st.ErrorPath.Set {
+		v, fail := r.failPathValue(st.ErrorPath, "ErrorPath")
+		if fail != nil {
+			return fail
+		}
+		f.Name, f.HasError = v, true
+	}
+	if st.CausePath.Set {
+		v, fail := r.failPathValue(st.CausePath, "CausePath")
+		if fail != nil {
+			return fail
+		}
+		f.Cause, f.HasCause = v, true
+	}
+	return f
+}
+
+func (r *stateRun) failPathValue(pf asl.PathField, field string) (string, *Failure) {
+	var v any
+	if pf.Path == nil {
+		// An intrinsic call.
+		t, err := compileIntrinsic(pf.Src)
+		if err != nil {
+			return "", r.runtime(err.Error())
+		}
+		var f *Failure
+		if v, f = r.evalTemplate(t, r.input); f != nil {
+			return "", f
+		}
+	} else {
+		var err error
+		v, err = r.resolvePath(pf.Path, r.input)
+		if err != nil {
+			return "", r.runtime(fmt.Sprintf("The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", pf.Src, field, jsonv.String(r.input)))
+		}
+	}
+	s, ok := v.(string)
+	if !ok {
+		return jsonv.String(v), nil
+	}
+	return s, nil
+}

@@ -1,0 +1,358 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/stepwise-dev/stepwise/asl"
+	"github.com/stepwise-dev/stepwise/asl/intrinsics"
+	"github.com/stepwise-dev/stepwise/integrations"
+	"github.com/stepwise-dev/stepwise/jsonv"
+)
+
+func compileIntrinsic(src string) (*asl.Template, error) {
+	c, err := intrinsics.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	return &asl.Template{Kind: asl.TIntrinsic, Call: c, Src: src}, nil
+}
+
+// runWithRetry runs a Task, Parallel or Map state in JSONPath mode: the data flow around
+// the work, then Retry and Catch on failure.
+func (r *stateRun) runWithRetry(ctx context.Context) (any, string, *jsonv.Object, *Failure) {
+	st := r.st
+	eff, f := r.applyPath(st.InputPath, r.input)
+	if f != nil {
+		return nil, "", nil, f
+	}
+	params := eff
+	if st.Parameters != nil && st.Type != asl.TypeMap {
+		if params, f = r.evalTemplate(st.Parameters, eff); f != nil {
+			return nil, "", nil, f
+		}
+	}
+	attempts := make([]int, len(st.Retry))
+	for {
+		var result any
+		switch st.Type {
+		case asl.TypeTask:
+			result, f = r.invokeTask(ctx, params, eff)
+		case asl.TypeParallel:
+			result, f = r.runParallel(ctx, params)
+		case asl.TypeMap:
+			result, f = r.runMap(ctx, eff)
+		}
+		if f == nil {
+			return r.finishJSONPath(result)
+		}
+		if f == errAborted {
+			return nil, "", nil, f
+		}
+		if delay, ok := r.retryDelay(f, attempts); ok {
+			if sf := r.sleep(ctx, delay); sf != nil {
+				return nil, "", nil, sf
+			}
+			r.retry++
+			r.ctxObj = nil
+			continue
+		}
+		return r.catch(f)
+	}
+}
+
+// finishJSONPath applies ResultSelector, Assign, ResultPath and OutputPath to a result.
+func (r *stateRun) finishJSONPath(result any) (any, string, *jsonv.Object, *Failure) {
+	st := r.st
+	var f *Failure
+	if st.ResultSelector != nil {
+		if result, f = r.evalTemplate(st.ResultSelector, result); f != nil {
+			return nil, "", nil, f
+		}
+	}
+	assigned, f := r.assignJSONPath(st.Assign, result)
+	if f != nil {
+		return nil, "", nil, f
+	}
+	out, f := r.applyResultPath(st.ResultPath, r.input, result)
+	if f != nil {
+		return nil, "", nil, f
+	}
+	out, f = r.applyPath(st.OutputPath, out)
+	return out, st.Next, assigned, f
+}
+
+// retryDelay picks the retrier for f; ok is false when none applies or it is exhausted.
+func (r *stateRun) retryDelay(f *Failure, attempts []int) (time.Duration, bool) {
+	for i, rt := range r.st.Retry {
+		if !matchesError(rt.ErrorEquals, f.Name) {
+			continue
+		}
+		if attempts[i] >= rt.MaxAttempts {
+			return 0, false
+		}
+		secs := rt.IntervalSeconds * math.Pow(rt.BackoffRate, float64(attempts[i]))
+		if rt.MaxDelaySeconds > 0 && secs > rt.MaxDelaySeconds {
+			secs = rt.MaxDelaySeconds
+		}
+		if rt.JitterStrategy == "FULL" {
+			secs = rand.Float64() * secs
+		}
+		attempts[i]++
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	return 0, false
+}
+
+// errorOutput is the {"Error","Cause"} object a catcher receives.
+func errorOutput(f *Failure) *jsonv.Object {
+	o := jsonv.NewObject(2)
+	if f.HasError {
+		o.Set("Error", f.Name)
+	}
+	if f.HasCause {
+		o.Set("Cause", f.Cause)
+	}
+	return o
+}
+
+// catch hands f to the first matching catcher.
+func (r *stateRun) catch(f *Failure) (any, string, *jsonv.Object, *Failure) {
+	for _, c := range r.st.Catch {
+		if !matchesError(c.ErrorEquals, f.Name) {
+			continue
+		}
+		eo := errorOutput(f)
+		if r.st.IsJSONata() {
+			return r.catchJSONata(c, eo)
+		}
+		assigned, af := r.assignJSONPath(c.Assign, eo)
+		if af != nil {
+			return nil, "", nil, af
+		}
+		out, rf := r.applyResultPath(c.ResultPath, r.input, eo)
+		if rf != nil {
+			return nil, "", nil, rf
+		}
+		return out, c.Next, assigned, nil
+	}
+	return nil, "", nil, f
+}
+
+// taskEvents names the history events of a task by the kind of its resource.
+type taskEvents struct {
+	scheduled, started, succeeded, failed, timedOut, submitted string
+}
+
+var (
+	lambdaEvents   = taskEvents{"LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut", ""}
+	activityEvents = taskEvents{"ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "ActivityFailed", "ActivityTimedOut", ""}
+	serviceEvents  = taskEvents{"TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskSubmitted"}
+)
+
+// resourceTypeAndName splits "arn:aws:states:::lambda:invoke.waitForTaskToken" into
+// ("lambda", "invoke.waitForTaskToken") as the history's resourceType and resource.
+func resourceTypeAndName(resource string) (string, string) {
+	svc, action := integrations.ServiceParts(resource)
+	_, p := integrations.SplitResource(resource)
+	if len(resource) > 0 && len(svc) > 0 && len(action) > 0 {
+		if i := indexOf(resource, ":::aws-sdk:"); i >= 0 {
+			svc = "aws-sdk:" + svc
+		}
+		return svc, action + string(p)
+	}
+	return svc, resource
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+// numberField reads TimeoutSeconds/HeartbeatSeconds or their Path variant.
+func (r *stateRun) numberField(v asl.Value, p asl.PathField, eff any) (int, *Failure) {
+	if v != nil {
+		f, _ := v.Lit.(float64)
+		return int(f), nil
+	}
+	if p.Set {
+		val, err := r.resolvePath(p.Path, eff)
+		if err != nil {
+			return 0, r.runtime(jaywayNotFound(p.Src, eff, r))
+		}
+		f, ok := val.(float64)
+		if !ok || f != math.Trunc(f) || f < 0 {
+			return 0, r.runtime(fmt.Sprintf("Invalid value for '%s': %s", p.Src, display(val)))
+		}
+		return int(f), nil
+	}
+	return 0, nil
+}
+
+// invokeTask runs one attempt of a Task state and records its events.
+func (r *stateRun) invokeTask(ctx context.Context, params, eff any) (any, *Failure) {
+	st := r.st
+	timeout, f := r.numberField(st.TimeoutSeconds, st.TimeoutSecondsPath, eff)
+	if f != nil {
+		return nil, f
+	}
+	heartbeat, f := r.numberField(st.HeartbeatSeconds, st.HeartbeatSecondsPath, eff)
+	if f != nil {
+		return nil, f
+	}
+	_, pattern := integrations.SplitResource(st.Resource)
+	kind := integrations.Kind(st.Resource)
+	ev := serviceEvents
+	switch kind {
+	case "lambda":
+		ev = lambdaEvents
+	case "activity":
+		ev = activityEvents
+	}
+	if pattern == integrations.WaitForToken || kind == "activity" {
+		r.token = r.x.eng.cfg.NewUUID()
+		r.ctxObj = nil
+		// Parameters may read $$.Task.Token: evaluate them again now that it exists.
+		if st.Parameters != nil && !st.IsJSONata() {
+			var pf *Failure
+			if params, pf = r.evalTemplate(st.Parameters, eff); pf != nil {
+				return nil, pf
+			}
+		}
+	}
+	resType, resName := resourceTypeAndName(st.Resource)
+	sd := jsonv.NewObject(6)
+	switch kind {
+	case "service":
+		sd.Set("resourceType", resType)
+		sd.Set("resource", resName)
+		sd.Set("region", "us-east-1")
+		sd.Set("parameters", Payload{params})
+	default:
+		sd.Set("resource", st.Resource)
+		sd.Set("input", Payload{params})
+		sd.Set("inputDetails", truncatedFalse())
+	}
+	if timeout > 0 {
+		sd.Set("timeoutInSeconds", float64(timeout))
+	}
+	if heartbeat > 0 {
+		sd.Set("heartbeatInSeconds", float64(heartbeat))
+	}
+	r.x.History.add(r.lane, ev.scheduled, sd)
+	var startD *jsonv.Object
+	if kind == "service" {
+		startD = jsonv.ObjectOf("resourceType", resType, "resource", resName)
+	}
+	r.x.History.add(r.lane, ev.started, startD)
+
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	beat := make(chan struct{}, 1)
+	req := &integrations.Request{
+		Resource:     st.Resource,
+		Pattern:      pattern,
+		Input:        params,
+		TaskToken:    r.token,
+		ExecutionARN: r.x.params.ExecutionARN,
+		StateMachine: r.x.params.StateMachineName,
+		StateName:    st.Name,
+		Attempt:      r.retry,
+		TimeoutSec:   timeout,
+		HeartbeatSec: heartbeat,
+		Heartbeat: func() {
+			select {
+			case beat <- struct{}{}:
+			default:
+			}
+		},
+	}
+	if ev.submitted != "" && pattern != integrations.RequestResponse {
+		req.Submitted = func(out any) {
+			d := jsonv.NewObject(4)
+			d.Set("resourceType", resType)
+			d.Set("resource", resName)
+			d.Set("output", Payload{out})
+			d.Set("outputDetails", truncatedFalse())
+			r.x.History.add(r.lane, ev.submitted, d)
+		}
+	}
+	if creds := st.Credentials; creds != nil {
+		c, cf := r.evalTemplate(creds, eff)
+		if cf != nil {
+			return nil, cf
+		}
+		req.Credentials = c
+	}
+	type outcome struct {
+		v   any
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		v, err := r.x.eng.cfg.Tasks.Invoke(tctx, req)
+		done <- outcome{v, err}
+	}()
+	var timeoutC, beatC <-chan time.Time
+	if timeout > 0 {
+		timeoutC = r.x.eng.cfg.Clock.After(time.Duration(timeout) * time.Second)
+	}
+	if heartbeat > 0 {
+		beatC = r.x.eng.cfg.Clock.After(time.Duration(heartbeat) * time.Second)
+	}
+	for {
+		select {
+		case o := <-done:
+			if o.err != nil {
+				fail := asFailure(o.err)
+				d := r.taskDetails(kind, resType, resName)
+				d.Set("error", fail.Name)
+				d.Set("cause", fail.Cause)
+				r.x.History.add(r.lane, ev.failed, d)
+				return nil, fail
+			}
+			d := r.taskDetails(kind, resType, resName)
+			d.Set("output", Payload{o.v})
+			d.Set("outputDetails", truncatedFalse())
+			r.x.History.add(r.lane, ev.succeeded, d)
+			return o.v, nil
+		case <-beat:
+			if heartbeat > 0 {
+				beatC = r.x.eng.cfg.Clock.After(time.Duration(heartbeat) * time.Second)
+			}
+		case <-beatC:
+			cancel()
+			// AWS reports a missed heartbeat as States.Timeout (recorded behaviour).
+			return nil, r.timedOut(kind, ev, resType, resName, ErrTimeout)
+		case <-timeoutC:
+			cancel()
+			return nil, r.timedOut(kind, ev, resType, resName, ErrTimeout)
+		case <-ctx.Done():
+			cancel()
+			return nil, errAborted
+		}
+	}
+}
+
+func (r *stateRun) taskDetails(kind, resType, resName string) *jsonv.Object {
+	d := jsonv.NewObject(4)
+	if kind == "service" {
+		d.Set("resourceType", resType)
+		d.Set("resource", resName)
+	}
+	return d
+}
+
+func (r *stateRun) timedOut(kind string, ev taskEvents, resType, resName, name string) *Failure {
+	d := r.taskDetails(kind, resType, resName)
+	d.Set("error", name)
+	r.x.History.add(r.lane, ev.timedOut, d)
+	return &Failure{Name: name, HasError: true}
+}
