@@ -68,7 +68,8 @@ func (c *checker) graph(o, states *jsonv.Object, ptr string, top bool) {
 	sp := member(ptr, "States")
 	var queue []string
 	startAt, _ := o.Get("StartAt")
-	if sa, ok := startAt.(string); ok {
+	sa, hasStart := startAt.(string)
+	if hasStart {
 		if states.Has(sa) {
 			queue = append(queue, sa)
 		} else {
@@ -92,6 +93,9 @@ func (c *checker) graph(o, states *jsonv.Object, ptr string, top bool) {
 	if top && !hasTerminal {
 		c.ending = append(c.ending, Problem{Code: CodeMissingEndState, Message: "Workflow has no terminal state"})
 		return
+	}
+	if !hasStart {
+		return // the missing StartAt is reported; without it nothing is reachable
 	}
 	seen := map[string]bool{}
 	for len(queue) > 0 {
