@@ -314,7 +314,22 @@ func isActivityARN(s string) bool {
 	return len(parts) == 7 && parts[0] == "arn" && parts[2] == "states" && parts[5] == "activity"
 }
 
-// resource checks that a Task resource is an ARN.
+// optimizedAPIs lists, for the optimized integrations whose whole API set is known here,
+// the actions Step Functions offers. An action outside the list (dynamodb:query, which
+// needs aws-sdk:dynamodb:query) is refused; services not listed are not checked, so a
+// valid integration is never refused.
+var optimizedAPIs = map[string][]string{
+	"lambda":   {"invoke"},
+	"dynamodb": {"getItem", "putItem", "updateItem", "deleteItem"},
+	"sqs":      {"sendMessage"},
+	"sns":      {"publish"},
+	"events":   {"putEvents"},
+	"states":   {"startExecution"},
+}
+
+// resource checks that a Task resource is an ARN and, for an optimized integration
+// (arn:<partition>:states:::<service>:<action>[.sync|.sync:2|.waitForTaskToken]), that the
+// action exists.
 func (c *checker) resource(v any, p string) {
 	s, ok := v.(string)
 	if !ok {
@@ -322,7 +337,26 @@ func (c *checker) resource(v any, p string) {
 	}
 	if !strings.HasPrefix(s, "arn:") {
 		c.schemaErr(p, "Value is not a valid resource ARN")
+		return
 	}
+	parts := strings.SplitN(s, ":", 7)
+	if len(parts) != 7 || parts[2] != "states" || parts[3] != "" || parts[4] != "" {
+		return
+	}
+	action := parts[6]
+	for _, suffix := range []string{".sync:2", ".sync", ".waitForTaskToken"} {
+		action = strings.TrimSuffix(action, suffix)
+	}
+	apis, known := optimizedAPIs[parts[5]]
+	if !known {
+		return
+	}
+	for _, a := range apis {
+		if a == action {
+			return
+		}
+	}
+	c.schemaErr(p, "The resource provided %s is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.", s)
 }
 
 // label checks a Distributed Map run label: at most 40 characters, none of those AWS

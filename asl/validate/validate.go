@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -42,6 +43,20 @@ func Definition(def any, opts Options) []Problem {
 	out := append(c.schema, c.targets...)
 	out = append(out, c.unreached...)
 	return append(out, c.ending...)
+}
+
+// Source validates a definition given as JSON text, as CreateStateMachine receives it:
+// text that is not JSON is an INVALID_JSON_DESCRIPTION problem (with this package's parser
+// message, not Jackson's), blank text is not a JSON object.
+func Source(data []byte, opts Options) []Problem {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return []Problem{{Code: CodeSchema, Message: "Definition must be a valid JSON object"}}
+	}
+	def, err := jsonv.Decode(data)
+	if err != nil {
+		return []Problem{{Code: CodeInvalidJSON, Message: err.Error()}}
+	}
+	return Definition(def, opts)
 }
 
 func (c *checker) add(code, loc, format string, a ...any) {

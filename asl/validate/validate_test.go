@@ -154,6 +154,9 @@ func TestMeasuredOnAWS(t *testing.T) {
 			[]string{"SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at /States/A/Resource"}},
 		{"express callback", "EXPRESS", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}`,
 			[]string{"SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' service integration  at /States/A/Resource"}},
+		{"unknown optimized action", "", `{"StartAt":"Query","States":{"Query":{"Type":"Task","Resource":"arn:aws:states:::dynamodb:query","End":true}}}`,
+			[]string{"SCHEMA_VALIDATION_FAILED: The resource provided arn:aws:states:::dynamodb:query is not recognized. The value is not a valid resource ARN, or the resource is not available in this region. at /States/Query/Resource"}},
+		{"aws-sdk actions are open", "", `{"StartAt":"Q","States":{"Q":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:dynamodb:query","End":true}}}`, nil},
 		{"standard allows callbacks", "", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}`, nil},
 		{"invalid JSONata", "", `{"QueryLanguage":"JSONata","StartAt":"Main","States":{"Main":{"Type":"Pass","Output":"{% 1 + %}","End":true}}}`,
 			[]string{"INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/Main/Output"}},
@@ -416,5 +419,18 @@ func TestNilCheckers(t *testing.T) {
 	def := jsonv.MustDecode(pass(`"Parameters":{"a.$":"States.Anything(","b.$":"$[[["},`))
 	if got := Definition(def, Options{}); len(got) != 0 {
 		t.Errorf("unexpected problems: %v", got)
+	}
+}
+
+func TestSource(t *testing.T) {
+	t.Parallel()
+	if got := Source([]byte(" "), Options{}); len(got) != 1 || got[0].String() != "SCHEMA_VALIDATION_FAILED: Definition must be a valid JSON object at null" {
+		t.Errorf("blank: %v", got)
+	}
+	if got := Source([]byte("not a definition"), Options{}); len(got) != 1 || got[0].Code != CodeInvalidJSON {
+		t.Errorf("not JSON: %v", got)
+	}
+	if got := Source([]byte(pass("")), Options{}); len(got) != 0 {
+		t.Errorf("valid: %v", got)
 	}
 }
