@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/asl"
@@ -123,6 +124,7 @@ type Execution struct {
 
 	mu     sync.Mutex
 	result Result
+	busy   atomic.Int64
 }
 
 // stopCause is the reason an execution's context was cancelled.
@@ -130,6 +132,7 @@ type stopCause struct {
 	status Status
 	err    string
 	cause  string
+	at     time.Time
 }
 
 func (s *stopCause) Error() string { return string(s.status) + ": " + s.err }
@@ -169,6 +172,7 @@ func (e *Engine) Start(ctx context.Context, sm *asl.StateMachine, p StartParams)
 		done:    make(chan struct{}),
 	}
 	x.result.Status = StatusRunning
+	x.busy.Store(1)
 	go x.run()
 	return x
 }
@@ -200,11 +204,12 @@ func (x *Execution) Params() StartParams { return x.params }
 
 // Stop aborts a running execution (StopExecution).
 func (x *Execution) Stop(errName, cause string) {
-	x.cancel(&stopCause{status: StatusAborted, err: errName, cause: cause})
+	x.cancel(&stopCause{status: StatusAborted, err: errName, cause: cause, at: x.eng.cfg.Clock.Now()})
 }
 
 func (x *Execution) run() {
 	defer close(x.done)
+	defer x.busy.Add(-1)
 	l := &lane{}
 	started := jsonv.NewObject(3)
 	started.Set("input", Payload{x.params.Input})
@@ -213,20 +218,19 @@ func (x *Execution) run() {
 	x.History.add(l, "ExecutionStarted", started)
 
 	if x.sm.TimeoutSeconds > 0 {
-		timer := x.eng.cfg.Clock.After(time.Duration(x.sm.TimeoutSeconds) * time.Second)
-		go func() {
-			select {
-			case <-timer:
-				x.cancel(&stopCause{status: StatusTimedOut, err: ErrTimeout, cause: ""})
-			case <-x.done:
-			}
-		}()
+		stop := x.eng.cfg.Clock.AfterFunc(time.Duration(x.sm.TimeoutSeconds)*time.Second, func() {
+			x.cancel(&stopCause{status: StatusTimedOut, err: ErrTimeout, at: x.eng.cfg.Clock.Now()})
+		})
+		defer stop()
 	}
 
 	out, fail := x.runMachine(x.ctx, x.sm, x.params.Input, l, x.root, nil)
 	res := Result{StopTime: x.eng.cfg.Clock.Now()}
 	if sc := x.stopped(); sc != nil {
 		res.Status = sc.status
+		if !sc.at.IsZero() {
+			res.StopTime = sc.at
+		}
 		d := jsonv.NewObject(2)
 		if sc.err != "" {
 			d.Set("error", sc.err)

@@ -48,7 +48,7 @@ var detailsKeys = map[string]string{
 	"ExecutionTimedOut": "executionTimedOutEventDetails", "ExecutionRedriven": "executionRedrivenEventDetails",
 	"MapStateStarted": "mapStateStartedEventDetails", "MapIterationStarted": "mapIterationStartedEventDetails",
 	"MapIterationSucceeded": "mapIterationSucceededEventDetails", "MapIterationFailed": "mapIterationFailedEventDetails",
-	"MapIterationAborted": "mapIterationAbortedEventDetails",
+	"MapIterationAborted":  "mapIterationAbortedEventDetails",
 	"LambdaFunctionFailed": "lambdaFunctionFailedEventDetails", "LambdaFunctionScheduleFailed": "lambdaFunctionScheduleFailedEventDetails",
 	"LambdaFunctionScheduled": "lambdaFunctionScheduledEventDetails", "LambdaFunctionStartFailed": "lambdaFunctionStartFailedEventDetails",
 	"LambdaFunctionSucceeded": "lambdaFunctionSucceededEventDetails", "LambdaFunctionTimedOut": "lambdaFunctionTimedOutEventDetails",

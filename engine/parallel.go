@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stepwise-dev/stepwise/asl"
 	"github.com/stepwise-dev/stepwise/jsonv"
@@ -21,10 +22,15 @@ func (r *stateRun) runParallel(ctx context.Context, input any) (any, *Failure) {
 		first *Failure
 		wg    sync.WaitGroup
 	)
+	pw := r.x.spawn(len(r.st.Branches))
+	defer pw.wake()
+	var remaining atomic.Int64
+	remaining.Store(int64(len(r.st.Branches)))
 	for i, b := range r.st.Branches {
 		wg.Add(1)
 		go func(i int, b *asl.StateMachine) {
 			defer wg.Done()
+			defer r.x.exit(&remaining, pw)
 			out, f := r.x.runMachine(bctx, b, input, r.lane.fork(), newScope(r.scope), nil)
 			if f != nil {
 				mu.Lock()
@@ -133,12 +139,18 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 	if selector == nil && st.Parameters != nil {
 		selector = st.Parameters
 	}
-	next := make(chan int)
+	var cursor atomic.Int64
+	var remaining atomic.Int64
+	remaining.Store(int64(workers))
+	pw := r.x.spawn(workers)
+	defer pw.wake()
 	worker := func() {
 		defer wg.Done()
-		for i := range next {
-			if ictx.Err() != nil {
-				continue
+		defer r.x.exit(&remaining, pw)
+		for {
+			i := int(cursor.Add(1) - 1)
+			if i >= len(items) || ictx.Err() != nil {
+				return
 			}
 			item := &mapItem{index: i, value: items[i]}
 			if keys != nil {
@@ -187,13 +199,6 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 	for w := 0; w < workers; w++ {
 		go worker()
 	}
-	for i := range items {
-		if ictx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	if first != nil {
 		return nil, first

@@ -98,9 +98,6 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 		ed.Set("assignedVariablesDetails", truncatedFalse())
 	}
 	x.History.add(l, string(st.Type)+"StateExited", ed)
-	if st.End || st.Type == asl.TypeSucceed {
-		return out, "", nil
-	}
 	return out, next, nil
 }
 

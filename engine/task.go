@@ -29,19 +29,19 @@ func (r *stateRun) runWithRetry(ctx context.Context) (any, string, *jsonv.Object
 	if f != nil {
 		return nil, "", nil, f
 	}
-	params := eff
-	if st.Parameters != nil && st.Type != asl.TypeMap {
-		if params, f = r.evalTemplate(st.Parameters, eff); f != nil {
-			return nil, "", nil, f
-		}
-	}
 	attempts := make([]int, len(st.Retry))
 	for {
 		var result any
 		switch st.Type {
 		case asl.TypeTask:
-			result, f = r.invokeTask(ctx, params, eff)
+			result, f = r.invokeTask(ctx, eff)
 		case asl.TypeParallel:
+			params := eff
+			if st.Parameters != nil {
+				if params, f = r.evalTemplate(st.Parameters, eff); f != nil {
+					return nil, "", nil, f
+				}
+			}
 			result, f = r.runParallel(ctx, params)
 		case asl.TypeMap:
 			result, f = r.runMap(ctx, eff)
@@ -197,7 +197,7 @@ func (r *stateRun) numberField(v asl.Value, p asl.PathField, eff any) (int, *Fai
 }
 
 // invokeTask runs one attempt of a Task state and records its events.
-func (r *stateRun) invokeTask(ctx context.Context, params, eff any) (any, *Failure) {
+func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 	st := r.st
 	timeout, f := r.numberField(st.TimeoutSeconds, st.TimeoutSecondsPath, eff)
 	if f != nil {
@@ -217,14 +217,14 @@ func (r *stateRun) invokeTask(ctx context.Context, params, eff any) (any, *Failu
 		ev = activityEvents
 	}
 	if pattern == integrations.WaitForToken || kind == "activity" {
+		// Every attempt gets a new token, which Parameters may read as $$.Task.Token.
 		r.token = r.x.eng.cfg.NewUUID()
 		r.ctxObj = nil
-		// Parameters may read $$.Task.Token: evaluate them again now that it exists.
-		if st.Parameters != nil && !st.IsJSONata() {
-			var pf *Failure
-			if params, pf = r.evalTemplate(st.Parameters, eff); pf != nil {
-				return nil, pf
-			}
+	}
+	params := eff
+	if st.Parameters != nil {
+		if params, f = r.evalTemplate(st.Parameters, eff); f != nil {
+			return nil, f
 		}
 	}
 	resType, resName := resourceTypeAndName(st.Resource)
@@ -295,18 +295,30 @@ func (r *stateRun) invokeTask(ctx context.Context, params, eff any) (any, *Failu
 		v   any
 		err error
 	}
+	clk := r.x.eng.cfg.Clock
+	w := r.x.block()
+	defer w.wake()
 	done := make(chan outcome, 1)
 	go func() {
 		v, err := r.x.eng.cfg.Tasks.Invoke(tctx, req)
+		w.wake()
 		done <- outcome{v, err}
 	}()
-	var timeoutC, beatC <-chan time.Time
-	if timeout > 0 {
-		timeoutC = r.x.eng.cfg.Clock.After(time.Duration(timeout) * time.Second)
+	timer := func(secs int) (<-chan struct{}, func() bool) {
+		if secs <= 0 {
+			return nil, func() bool { return false }
+		}
+		c := make(chan struct{})
+		stop := clk.AfterFunc(time.Duration(secs)*time.Second, func() {
+			w.wake()
+			close(c)
+		})
+		return c, stop
 	}
-	if heartbeat > 0 {
-		beatC = r.x.eng.cfg.Clock.After(time.Duration(heartbeat) * time.Second)
-	}
+	timeoutC, stopTimeout := timer(timeout)
+	defer stopTimeout()
+	beatC, stopBeat := timer(heartbeat)
+	defer func() { stopBeat() }()
 	for {
 		select {
 		case o := <-done:
@@ -325,7 +337,8 @@ func (r *stateRun) invokeTask(ctx context.Context, params, eff any) (any, *Failu
 			return o.v, nil
 		case <-beat:
 			if heartbeat > 0 {
-				beatC = r.x.eng.cfg.Clock.After(time.Duration(heartbeat) * time.Second)
+				stopBeat()
+				beatC, stopBeat = timer(heartbeat)
 			}
 		case <-beatC:
 			cancel()

@@ -74,10 +74,18 @@ func (r *stateRun) sleep(ctx context.Context, d time.Duration) *Failure {
 	if d <= 0 {
 		return nil
 	}
+	w := r.x.block()
+	fired := make(chan struct{})
+	stop := r.x.eng.cfg.Clock.AfterFunc(d, func() {
+		w.wake()
+		close(fired)
+	})
+	defer w.wake()
 	select {
-	case <-r.x.eng.cfg.Clock.After(d):
+	case <-fired:
 		return nil
 	case <-ctx.Done():
+		stop()
 		return errAborted
 	}
 }

@@ -13,6 +13,9 @@ type Clock interface {
 	Now() time.Time
 	// After returns a channel that receives once d has passed on this clock.
 	After(d time.Duration) <-chan time.Time
+	// AfterFunc calls f once d has passed; the returned function cancels it. A manual
+	// clock calls f synchronously while advancing, so tests see its effect at once.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 // Real is the wall clock.
@@ -23,6 +26,9 @@ func (Real) Now() time.Time { return time.Now() }
 
 // After waits on the wall clock.
 func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// AfterFunc calls f after d on the wall clock.
+func (Real) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 
 // Scaled multiplies every duration asked of it by Factor (Step Functions Local's
 // WAIT_TIME_SCALE); the time it reports stays the wall time.
@@ -39,6 +45,11 @@ func (s Scaled) After(d time.Duration) <-chan time.Time {
 	return s.Base.After(time.Duration(float64(d) * s.Factor))
 }
 
+// AfterFunc calls f after d scaled by Factor.
+func (s Scaled) AfterFunc(d time.Duration, f func()) func() bool {
+	return s.Base.AfterFunc(time.Duration(float64(d)*s.Factor), f)
+}
+
 // Manual is a clock that moves only when told to. Timers fire when Advance passes them.
 type Manual struct {
 	mu      sync.Mutex
@@ -52,6 +63,8 @@ type Manual struct {
 type manualWaiter struct {
 	at time.Time
 	ch chan time.Time
+	f  func()
+	id *int
 }
 
 // NewManual returns a manual clock set to t.
@@ -84,6 +97,29 @@ func (m *Manual) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+// AfterFunc registers f to run (synchronously, inside Advance) once the clock passes now+d.
+func (m *Manual) AfterFunc(d time.Duration, f func()) func() bool {
+	m.mu.Lock()
+	id := new(int)
+	m.waiters = append(m.waiters, manualWaiter{at: m.now.Add(d), f: f, id: id})
+	m.mu.Unlock()
+	select {
+	case m.notify <- struct{}{}:
+	default:
+	}
+	return func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for i, w := range m.waiters {
+			if w.id == id {
+				m.waiters = append(m.waiters[:i], m.waiters[i+1:]...)
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // Waiters is signalled each time a timer is registered.
 func (m *Manual) Waiters() <-chan struct{} { return m.notify }
 
@@ -111,6 +147,30 @@ func (m *Manual) Advance(d time.Duration) {
 	m.waiters = kept
 	m.mu.Unlock()
 	for _, w := range due {
+		if w.f != nil {
+			w.f()
+			continue
+		}
 		w.ch <- now
 	}
+}
+
+// AdvanceToNext moves the clock to the earliest pending timer and fires it (and any
+// other due at the same time). It reports false when no timer is pending.
+func (m *Manual) AdvanceToNext() bool {
+	m.mu.Lock()
+	if len(m.waiters) == 0 {
+		m.mu.Unlock()
+		return false
+	}
+	next := m.waiters[0].at
+	for _, w := range m.waiters[1:] {
+		if w.at.Before(next) {
+			next = w.at
+		}
+	}
+	d := next.Sub(m.now)
+	m.mu.Unlock()
+	m.Advance(d)
+	return true
 }
