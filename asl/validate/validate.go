@@ -170,25 +170,6 @@ func (c *checker) queryLanguageValue(v any, p string) {
 	}
 }
 
-func kindName(v any) string {
-	switch t := v.(type) {
-	case string:
-		return "STRING"
-	case bool:
-		return "BOOLEAN"
-	case float64:
-		if t == math.Trunc(t) {
-			return "INTEGER"
-		}
-		return "NUMBER"
-	case []any:
-		return "ARRAY"
-	case *jsonv.Object:
-		return "OBJECT"
-	}
-	return "NULL"
-}
-
 func (c *checker) typeErr(p, want string) {
 	c.schemaErr(p, "Expected value of type [%s]", want)
 }
