@@ -64,6 +64,10 @@ type stateRun struct {
 	token     string
 	item      *mapItem
 	ctxObj    *jsonv.Object
+	// childFailed is set when a branch or iteration failed the state (so AWS's
+	// ParallelStateFailed / MapStateFailed event follows once no retry applies).
+	childFailed bool
+	evalFailed  bool
 }
 
 // ISO8601 renders a time as Step Functions does in the context object.
@@ -83,7 +87,10 @@ func (r *stateRun) contextObject() *jsonv.Object {
 	exec.Set("StartTime", ISO8601(p.StartTime))
 	exec.Set("Name", p.Name)
 	exec.Set("RoleArn", p.RoleARN)
-	exec.Set("RedriveCount", float64(p.RedriveCount))
+	if !p.Sync {
+		// StartSyncExecution's context object has no RedriveCount (recorded on AWS).
+		exec.Set("RedriveCount", float64(p.RedriveCount))
+	}
 	o := jsonv.NewObject(5)
 	o.Set("Execution", exec)
 	o.Set("StateMachine", jsonv.ObjectOf("Id", p.StateMachineARN, "Name", p.StateMachineName))

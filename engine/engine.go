@@ -94,7 +94,9 @@ type StartParams struct {
 	Input            any
 	StartTime        time.Time // zero: now
 	RedriveCount     int
-	Sinks            []Sink
+	// Sync marks an EXPRESS execution started with StartSyncExecution.
+	Sync  bool
+	Sinks []Sink
 }
 
 // Result is how an execution ended.
@@ -155,7 +157,11 @@ func (e *Engine) Start(ctx context.Context, sm *asl.StateMachine, p StartParams)
 		p.StateMachineARN = "arn:aws:states:us-east-1:123456789012:stateMachine:" + p.StateMachineName
 	}
 	if p.ExecutionARN == "" {
-		p.ExecutionARN = "arn:aws:states:us-east-1:123456789012:execution:" + p.StateMachineName + ":" + p.Name
+		if p.Type == "EXPRESS" {
+			p.ExecutionARN = "arn:aws:states:us-east-1:123456789012:express:" + p.StateMachineName + ":" + p.Name + ":" + e.cfg.NewUUID()
+		} else {
+			p.ExecutionARN = "arn:aws:states:us-east-1:123456789012:execution:" + p.StateMachineName + ":" + p.Name
+		}
 	}
 	if p.Input == nil {
 		p.Input = jsonv.NewObject(0)
@@ -210,16 +216,17 @@ func (x *Execution) Stop(errName, cause string) {
 func (x *Execution) run() {
 	defer close(x.done)
 	defer x.busy.Add(-1)
-	l := &lane{}
+	l := &lane{h: x.History}
 	started := jsonv.NewObject(3)
 	started.Set("input", Payload{x.params.Input})
 	started.Set("inputDetails", truncatedFalse())
 	started.Set("roleArn", x.params.RoleARN)
-	x.History.add(l, "ExecutionStarted", started)
+	l.add("ExecutionStarted", started)
 
 	if x.sm.TimeoutSeconds > 0 {
 		stop := x.eng.cfg.Clock.AfterFunc(time.Duration(x.sm.TimeoutSeconds)*time.Second, func() {
-			x.cancel(&stopCause{status: StatusTimedOut, err: ErrTimeout, at: x.eng.cfg.Clock.Now()})
+			// AWS reports an execution timeout with neither error nor cause.
+			x.cancel(&stopCause{status: StatusTimedOut, at: x.eng.cfg.Clock.Now()})
 		})
 		defer stop()
 	}
@@ -241,9 +248,9 @@ func (x *Execution) run() {
 			res.Cause, res.HasCause = sc.cause, true
 		}
 		if sc.status == StatusTimedOut {
-			x.History.add(l, "ExecutionTimedOut", d)
+			l.add("ExecutionTimedOut", d)
 		} else {
-			x.History.add(l, "ExecutionAborted", d)
+			l.add("ExecutionAborted", d)
 		}
 	} else if fail != nil {
 		res.Status = StatusFailed
@@ -256,14 +263,14 @@ func (x *Execution) run() {
 			d.Set("cause", fail.Cause)
 			res.Cause, res.HasCause = fail.Cause, true
 		}
-		x.History.add(l, "ExecutionFailed", d)
+		l.add("ExecutionFailed", d)
 	} else {
 		res.Status = StatusSucceeded
 		res.Output, res.HasOutput = out, true
 		d := jsonv.NewObject(2)
 		d.Set("output", Payload{out})
 		d.Set("outputDetails", truncatedFalse())
-		x.History.add(l, "ExecutionSucceeded", d)
+		l.add("ExecutionSucceeded", d)
 	}
 	x.mu.Lock()
 	x.result = res

@@ -142,7 +142,7 @@ func TestHeartbeatTimeout(t *testing.T) {
 func TestExecutionTimeoutEndsAWait(t *testing.T) {
 	t.Parallel()
 	r := runManual(t, `{"TimeoutSeconds":5,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`, `{}`, nil)
-	if r.res.Status != StatusTimedOut || r.res.Error != ErrTimeout || r.elapsed != 5*time.Second {
+	if r.res.Status != StatusTimedOut || r.res.HasError || r.elapsed != 5*time.Second {
 		t.Fatalf("got %s %s after %v", r.res.Status, r.res.Error, r.elapsed)
 	}
 	types := r.x.History.Types()

@@ -135,7 +135,11 @@ func (h *History) Types() []string {
 // lane tracks the previous event id along one thread of control (the execution, a
 // Parallel branch, a Map iteration), as previousEventId does.
 type lane struct {
+	h    *History
 	last int64
 }
 
-func (l *lane) fork() *lane { return &lane{last: l.last} }
+func (l *lane) fork() *lane { return &lane{h: l.h, last: l.last} }
+
+// add records an event in the lane's history.
+func (l *lane) add(typ string, details *jsonv.Object) int64 { return l.h.add(l, typ, details) }

@@ -13,7 +13,7 @@ import (
 
 // runParallel runs every branch on the same input; the result is their outputs in order.
 func (r *stateRun) runParallel(ctx context.Context, input any) (any, *Failure) {
-	r.x.History.add(r.lane, "ParallelStateStarted", nil)
+	r.lane.add("ParallelStateStarted", nil)
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]any, len(r.st.Branches))
@@ -46,12 +46,13 @@ func (r *stateRun) runParallel(ctx context.Context, input any) (any, *Failure) {
 	}
 	wg.Wait()
 	if first != nil {
+		r.childFailed = true
 		return nil, first
 	}
 	if ctx.Err() != nil {
 		return nil, errAborted
 	}
-	r.x.History.add(r.lane, "ParallelStateSucceeded", nil)
+	// AWS records no ParallelStateSucceeded event.
 	return results, nil
 }
 
@@ -102,7 +103,54 @@ func (r *stateRun) runMap(ctx context.Context, eff any) (any, *Failure) {
 	if f != nil {
 		return nil, f
 	}
-	return r.iterate(ctx, eff, items, keys, maxConc)
+	r.lane.add("MapStateStarted", jsonv.ObjectOf("length", float64(len(items))))
+	tol, f := r.tolerance(eff, len(items))
+	if f != nil {
+		return nil, f
+	}
+	return r.iterate(ctx, eff, items, keys, maxConc, tol)
+}
+
+// tolerance is how many failed iterations a Map accepts (-1: none, the first failure
+// fails the state).
+func (r *stateRun) tolerance(doc any, n int) (int, *Failure) {
+	st := r.st
+	tol := -1
+	if st.ToleratedFailureCount != nil || st.ToleratedFailureCountPath.Set {
+		c, _, f := r.mapIntField(st.ToleratedFailureCount, st.ToleratedFailureCountPath, "ToleratedFailureCount", doc)
+		if f != nil {
+			return 0, f
+		}
+		if c < 0 {
+			return 0, r.runtime("ToleratedFailureCount cannot be negative.")
+		}
+		tol = c
+	}
+	if st.ToleratedFailurePercentage != nil || st.ToleratedFailurePercentagePath.Set {
+		var pct float64
+		if st.ToleratedFailurePercentage != nil {
+			pct, _ = st.ToleratedFailurePercentage.Lit.(float64)
+		} else {
+			p := st.ToleratedFailurePercentagePath
+			val, err := r.resolvePath(p.Path, doc)
+			if err != nil {
+				return 0, r.runtime(jaywayNotFound(p.Src, doc, r))
+			}
+			f, ok := val.(float64)
+			if !ok {
+				return 0, r.runtime(fmt.Sprintf("The ToleratedFailurePercentagePath field refers to value %s which is not a valid float: %s", quoteValue(val), p.Src))
+			}
+			pct = f
+		}
+		if pct < 0 || pct > 100 {
+			return 0, r.runtime("ToleratedFailurePercentage must be between 0 and 100.")
+		}
+		byPct := int(math.Floor(pct / 100 * float64(n)))
+		if tol < 0 || byPct > tol {
+			tol = byPct
+		}
+	}
+	return tol, nil
 }
 
 // mapItems turns the Map's input into a list of items (an object iterates its values).
@@ -117,9 +165,9 @@ func (r *stateRun) mapItems(doc any) ([]any, []string, *Failure) {
 }
 
 // iterate runs the processor once per item with at most maxConc at a time.
-func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []string, maxConc int) (any, *Failure) {
+func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []string, maxConc, tolerated int) (any, *Failure) {
 	st := r.st
-	r.x.History.add(r.lane, "MapStateStarted", jsonv.ObjectOf("length", float64(len(items))))
+	var failed atomic.Int64
 	workers := maxConc
 	if workers <= 0 || workers > r.x.eng.cfg.InlineMapConcurrency {
 		workers = r.x.eng.cfg.InlineMapConcurrency
@@ -139,6 +187,11 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 	if selector == nil && st.Parameters != nil {
 		selector = st.Parameters
 	}
+	distributed := st.ProcessorMode == "DISTRIBUTED"
+	if distributed {
+		mapRun := "arn:aws:states:us-east-1:123456789012:mapRun:" + r.x.params.StateMachineName + "/" + mapRunLabel(st) + ":" + r.x.eng.cfg.NewUUID()
+		r.lane.add("MapRunStarted", jsonv.ObjectOf("mapRunArn", mapRun))
+	}
 	var cursor atomic.Int64
 	var remaining atomic.Int64
 	remaining.Store(int64(workers))
@@ -157,6 +210,10 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 				item.key = keys[i]
 			}
 			il := r.lane.fork()
+			if distributed {
+				// Each iteration of a Distributed Map is a child execution with its own history.
+				il = &lane{h: NewHistory(r.x.eng.cfg.Clock.Now)}
+			}
 			input := items[i]
 			if selector != nil {
 				sr := *r
@@ -175,14 +232,21 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 				input = v
 			}
 			d := jsonv.ObjectOf("name", st.Name, "index", float64(i))
-			r.x.History.add(il, "MapIterationStarted", d)
+			il.add("MapIterationStarted", d)
 			out, f := r.x.runMachine(ictx, st.Processor, input, il, newScope(r.scope), item)
 			if f != nil {
 				if f == errAborted {
-					r.x.History.add(il, "MapIterationAborted", jsonv.ObjectOf("name", st.Name, "index", float64(i)))
+					il.add("MapIterationAborted", jsonv.ObjectOf("name", st.Name, "index", float64(i)))
 					continue
 				}
-				r.x.History.add(il, "MapIterationFailed", jsonv.ObjectOf("name", st.Name, "index", float64(i)))
+				il.add("MapIterationFailed", jsonv.ObjectOf("name", st.Name, "index", float64(i)))
+				if tolerated >= 0 && int(failed.Add(1)) <= tolerated {
+					results[i] = errorOutput(f)
+					continue
+				}
+				if tolerated >= 0 {
+					f = newFailure(ErrExceedToleratedFailure, "The specified tolerated failure threshold was exceeded")
+				}
 				mu.Lock()
 				if first == nil {
 					first = f
@@ -191,7 +255,7 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 				mu.Unlock()
 				continue
 			}
-			r.x.History.add(il, "MapIterationSucceeded", jsonv.ObjectOf("name", st.Name, "index", float64(i)))
+			il.add("MapIterationSucceeded", jsonv.ObjectOf("name", st.Name, "index", float64(i)))
 			results[i] = out
 		}
 	}
@@ -201,11 +265,26 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 	}
 	wg.Wait()
 	if first != nil {
+		if distributed {
+			r.lane.add("MapRunFailed", jsonv.ObjectOf("error", first.Name, "cause", first.Cause))
+		}
+		r.childFailed = true
 		return nil, first
 	}
 	if ctx.Err() != nil {
 		return nil, errAborted
 	}
-	r.x.History.add(r.lane, "MapStateSucceeded", nil)
+	if distributed {
+		r.lane.add("MapRunSucceeded", nil)
+	}
+	r.lane.add("MapStateSucceeded", nil)
 	return results, nil
+}
+
+// mapRunLabel is the Map Run's label: the state's Label, else its name.
+func mapRunLabel(st *asl.State) string {
+	if st.Label != "" {
+		return st.Label
+	}
+	return st.Name
 }

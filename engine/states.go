@@ -37,14 +37,14 @@ func (x *Execution) runMachine(ctx context.Context, sm *asl.StateMachine, input 
 // runState runs one state and returns its output and the next state's name ("" at an end).
 func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *lane, sc *scope, item *mapItem) (any, string, *Failure) {
 	r := &stateRun{x: x, st: st, input: input, lane: l, scope: sc, item: item, entered: x.eng.cfg.Clock.Now()}
-	if x.History.Len() >= MaxHistoryEvents {
+	if l.h.Len() >= MaxHistoryEvents {
 		return nil, "", newFailure(ErrRuntime, fmt.Sprintf("The execution reached the maximum number of history events (%d).", MaxHistoryEvents))
 	}
 	d := jsonv.NewObject(3)
 	d.Set("name", st.Name)
 	d.Set("input", Payload{input})
 	d.Set("inputDetails", truncatedFalse())
-	r.enteredID = x.History.add(l, string(st.Type)+"StateEntered", d)
+	r.enteredID = l.add(string(st.Type)+"StateEntered", d)
 	if fail := r.checkSize(input, "input"); fail != nil {
 		return nil, "", fail
 	}
@@ -60,18 +60,16 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 	}
 	if fail != nil {
 		if fail.Evaluation {
+			r.evalFailed = true
 			ed := jsonv.NewObject(4)
 			ed.Set("error", fail.Name)
 			ed.Set("cause", fail.Cause)
 			ed.Set("state", st.Name)
-			x.History.add(l, "EvaluationFailed", ed)
+			l.add("EvaluationFailed", ed)
 			fail.Evaluation = false
 		}
-		if st.Type == asl.TypeMap && fail != errAborted {
-			x.History.add(l, "MapStateFailed", nil)
-		}
-		if st.Type == asl.TypeParallel && fail != errAborted {
-			x.History.add(l, "ParallelStateFailed", nil)
+		if st.Type == asl.TypeMap && r.evalFailed {
+			l.add("MapStateFailed", nil)
 		}
 		return nil, "", fail
 	}
@@ -97,7 +95,7 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 		ed.Set("assignedVariables", av)
 		ed.Set("assignedVariablesDetails", truncatedFalse())
 	}
-	x.History.add(l, string(st.Type)+"StateExited", ed)
+	l.add(string(st.Type)+"StateExited", ed)
 	return out, next, nil
 }
 

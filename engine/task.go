@@ -53,12 +53,16 @@ func (r *stateRun) runWithRetry(ctx context.Context) (any, string, *jsonv.Object
 			return nil, "", nil, f
 		}
 		if delay, ok := r.retryDelay(f, attempts); ok {
+			r.childFailed = false
 			if sf := r.sleep(ctx, delay); sf != nil {
 				return nil, "", nil, sf
 			}
 			r.retry++
 			r.ctxObj = nil
 			continue
+		}
+		if r.childFailed {
+			r.lane.add(string(st.Type)+"StateFailed", nil)
 		}
 		return r.catch(f)
 	}
@@ -246,12 +250,12 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 	if heartbeat > 0 {
 		sd.Set("heartbeatInSeconds", float64(heartbeat))
 	}
-	r.x.History.add(r.lane, ev.scheduled, sd)
+	r.lane.add(ev.scheduled, sd)
 	var startD *jsonv.Object
 	if kind == "service" {
 		startD = jsonv.ObjectOf("resourceType", resType, "resource", resName)
 	}
-	r.x.History.add(r.lane, ev.started, startD)
+	r.lane.add(ev.started, startD)
 
 	tctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -281,7 +285,7 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 			d.Set("resource", resName)
 			d.Set("output", Payload{out})
 			d.Set("outputDetails", truncatedFalse())
-			r.x.History.add(r.lane, ev.submitted, d)
+			r.lane.add(ev.submitted, d)
 		}
 	}
 	if creds := st.Credentials; creds != nil {
@@ -327,13 +331,13 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 				d := r.taskDetails(kind, resType, resName)
 				d.Set("error", fail.Name)
 				d.Set("cause", fail.Cause)
-				r.x.History.add(r.lane, ev.failed, d)
+				r.lane.add(ev.failed, d)
 				return nil, fail
 			}
 			d := r.taskDetails(kind, resType, resName)
 			d.Set("output", Payload{o.v})
 			d.Set("outputDetails", truncatedFalse())
-			r.x.History.add(r.lane, ev.succeeded, d)
+			r.lane.add(ev.succeeded, d)
 			return o.v, nil
 		case <-beat:
 			if heartbeat > 0 {
@@ -366,6 +370,6 @@ func (r *stateRun) taskDetails(kind, resType, resName string) *jsonv.Object {
 func (r *stateRun) timedOut(kind string, ev taskEvents, resType, resName, name string) *Failure {
 	d := r.taskDetails(kind, resType, resName)
 	d.Set("error", name)
-	r.x.History.add(r.lane, ev.timedOut, d)
+	r.lane.add(ev.timedOut, d)
 	return &Failure{Name: name, HasError: true}
 }

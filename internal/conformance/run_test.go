@@ -134,13 +134,15 @@ func TestConformance(t *testing.T) {
 		outcomes := runAll(picked)
 		passed, histPassed := 0, 0
 		cats := map[string][2]int{}
-		var failures []string
+		var failures, histFailures []string
 		for _, o := range outcomes {
 			ok := o.reason == ""
 			if ok {
 				passed++
 				if o.history == "" {
 					histPassed++
+				} else {
+					histFailures = append(histFailures, o.c.ID+": "+o.history)
 				}
 			} else {
 				failures = append(failures, o.c.ID+": "+o.reason)
@@ -169,6 +171,12 @@ func TestConformance(t *testing.T) {
 			fmt.Fprintf(&report, "\nFailing cases:\n\n")
 			for _, f := range failures {
 				fmt.Fprintf(&report, "- `%s`\n", strings.ReplaceAll(f, "`", "'"))
+			}
+		}
+		if len(histFailures) > 0 {
+			fmt.Fprintf(&report, "\nPassing cases whose history event types differ:\n\n")
+			for _, f := range histFailures {
+				fmt.Fprintf(&report, "- `%s`\n", f)
 			}
 		}
 		t.Logf("%s: %d passed, %d failed", sel.name, passed, len(picked)-passed)
