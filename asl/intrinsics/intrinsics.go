@@ -329,7 +329,7 @@ func (p *parser) number() (Arg, error) {
 }
 
 // path reads a JSONPath argument. It ends at a comma, a closing parenthesis or a blank
-// outside brackets and quotes, so "$['a, b']" and filters keep their commas.
+// outside brackets, parentheses and quotes, so "$['a, b']", filters and ".length()" stay whole.
 func (p *parser) path() (Arg, error) {
 	start := p.i
 	depth := 0
@@ -348,12 +348,12 @@ scan:
 			if depth > 0 {
 				q = c
 			}
-		case c == '[':
-			depth++
-		case c == ']':
-			depth--
 		case depth == 0 && (c == ',' || c == ')' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
 			break scan
+		case c == '[' || c == '(':
+			depth++
+		case c == ']' || c == ')':
+			depth--
 		}
 		p.i++
 	}
