@@ -37,7 +37,8 @@ func (x *Execution) runMachine(ctx context.Context, sm *asl.StateMachine, input 
 // runState runs one state and returns its output and the next state's name ("" at an end).
 func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *lane, sc *scope, item *mapItem) (any, string, *Failure) {
 	r := &stateRun{x: x, st: st, input: input, lane: l, scope: sc, item: item, entered: x.eng.cfg.Clock.Now()}
-	if l.h.Len() >= MaxHistoryEvents {
+	// Leave room for this state's entered and exited events and the execution's last one.
+	if l.h.Len() >= MaxHistoryEvents-2 {
 		return nil, "", newFailure(ErrRuntime, fmt.Sprintf("The execution reached the maximum number of history events (%d).", MaxHistoryEvents))
 	}
 	d := jsonv.NewObject(3)
