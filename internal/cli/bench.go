@@ -35,6 +35,7 @@ type benchOptions struct {
 	expect, expectF string
 	tasks           taskFlags
 	timeScale       float64
+	smType          string
 	label           string
 }
 
@@ -56,9 +57,10 @@ func benchCmd(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.expectF, "expect-file", "", "read the expected output from this file")
 	fs.Var(&o.tasks, "task", "NAME=incr|flaky: serve the Task state (or resource ARN) NAME with a local handler; repeatable")
 	fs.Float64Var(&o.timeScale, "time-scale", 1, "multiply every wait (Wait states, retry intervals, timeouts) by this factor")
+	fs.StringVar(&o.smType, "type", "STANDARD", "STANDARD or EXPRESS (Express executions have no 25,000-event history limit)")
 	fs.StringVar(&o.label, "label", "", "workload name to echo in the result line")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: stepwise bench FILE [--executions N] [--concurrent] [--input JSON | --input-file F] [--expect JSON | --expect-file F] [--task NAME=incr|flaky ...] [--time-scale X]")
+		fmt.Fprintln(stderr, "Usage: stepwise bench FILE [--executions N] [--concurrent] [--input JSON | --input-file F] [--expect JSON | --expect-file F] [--task NAME=incr|flaky ...] [--time-scale X] [--type EXPRESS]")
 		fmt.Fprintln(stderr, "\nPrints one JSON line: wall time, executions/s, states entered/s, peak RSS.")
 		fmt.Fprintln(stderr, "incr returns {\"i\": input.i + 1}; flaky fails twice with FlakyError, then returns {\"ok\": true, \"attempts\": 3}.")
 		fs.PrintDefaults()
@@ -140,7 +142,8 @@ func runBench(file string, o benchOptions) (*jsonv.Object, error) {
 	if err != nil {
 		return res, usageError{err}
 	}
-	sm, err := asl.Parse(data, asl.Options{})
+	typ := strings.ToUpper(o.smType)
+	sm, err := asl.Parse(data, asl.Options{Type: typ})
 	if err != nil {
 		return res, usageError{fmt.Errorf("%s: %w", file, err)}
 	}
@@ -156,7 +159,7 @@ func runBench(file string, o benchOptions) (*jsonv.Object, error) {
 	states := &enteredCounter{}
 	params := func() engine.StartParams {
 		// A copy per execution, as each peer run builds its own input object.
-		return engine.StartParams{StateMachineName: "bench", Input: jsonv.DeepCopy(input), Sinks: []engine.Sink{states}}
+		return engine.StartParams{StateMachineName: "bench", Type: typ, Input: jsonv.DeepCopy(input), Sinks: []engine.Sink{states}}
 	}
 	check := func(k int, r engine.Result) error {
 		if r.Status != engine.StatusSucceeded {
@@ -204,6 +207,7 @@ func runBench(file string, o benchOptions) (*jsonv.Object, error) {
 	secs := wall.Seconds()
 	n := states.n.Load()
 	res.Set("ok", runErr == nil)
+	res.Set("type", typ)
 	res.Set("concurrent", o.concurrent)
 	res.Set("executions", float64(o.executions))
 	res.Set("transitions", float64(n))

@@ -62,7 +62,8 @@ func TestRunFailureExitsNonZeroWithErrorAndCause(t *testing.T) {
 func TestRunJSONOutput(t *testing.T) {
 	t.Parallel()
 	def := write(t, "m.asl.json", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.a, 2)"},"End":true}}}`)
-	code, out, _ := runCLI(t, "run", def, "--input", `{"a":40}`, "--output", "json")
+	// Flags may stand before and after the file.
+	code, out, _ := runCLI(t, "run", "--output", "json", def, "--input", `{"a":40}`)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}

@@ -49,17 +49,15 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: stepwise run FILE [--input JSON | --input-file F] [--mock-config F --test-case NAME] [--time-scale X] [--history] [--output json]")
 		fs.PrintDefaults()
 	}
-	file, rest := splitFirstArg(args)
-	if err := fs.Parse(rest); err != nil {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return 2
 	}
-	if file == "" && fs.NArg() > 0 {
-		file = fs.Arg(0)
-	}
-	if file == "" {
+	if len(pos) != 1 {
 		fs.Usage()
 		return 2
 	}
+	file := pos[0]
 	if o.conformance {
 		o.output = "json"
 	}
@@ -70,12 +68,24 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return runFile(file, o, stdin, stdout, stderr)
 }
 
-// splitFirstArg lets the file come before or after the flags.
-func splitFirstArg(args []string) (string, []string) {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return args[0], args[1:]
+// parseInterleaved parses flags that may stand before, between or after the positional
+// arguments (the flag package alone stops at the first positional one).
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		args = fs.Args()
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
 	}
-	return "", args
 }
 
 func runFile(file string, o runOptions, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -283,4 +293,12 @@ func (p *progress) Event(e *engine.Event) {
 		}
 		fmt.Fprintf(p.w, "  %s %s\n", color("33", "!"), msg)
 	}
+}
+
+// splitFirstArg lets a file come before the flags (used by commands with simple flags).
+func splitFirstArg(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
 }
