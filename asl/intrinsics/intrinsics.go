@@ -357,6 +357,7 @@ scan:
 		}
 		p.i++
 	}
+	p.i = min(p.i, len(p.s)) // a trailing backslash inside quotes skipped past the end
 	text := p.s[start:p.i]
 	jp, err := jsonpath.Compile(text)
 	if err != nil {

@@ -2,6 +2,7 @@ package jsonpath
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stepwise-dev/stepwise/jsonv"
@@ -243,4 +244,52 @@ func TestGetDefiniteDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _, _ = p.Get(doc) }); n != 0 {
 		t.Errorf("Get allocated %v times", n)
 	}
+}
+
+func FuzzCompile(f *testing.F) {
+	for _, s := range []string{"$", "$$.Execution.Input", "$v.a[0]", "$..book[?(@.price < 10 && @.x =~ /a.*/i)].title",
+		"$['a','b']", "$.a[1:3]", "$.a[-1:]", "$.a.length()", `$[?(@.a in ['x', "y"] || !@.b)]`, "$.a[*].b..c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := Compile(s)
+		if err != nil {
+			return
+		}
+		_ = p.Canonical()
+		_, _ = p.Get(jsonv.MustDecode(store))
+	})
+}
+
+func FuzzGet(f *testing.F) {
+	f.Add("$..*", `{"a":[1,{"b":[2]}]}`)
+	f.Add("$.a[?(@.b > 1)]", `{"a":[{"b":1},{"b":2},3]}`)
+	f.Add("$..[0]", `[[1,[2]],{"x":[3]}]`)
+	f.Add("$.a.b", `{"a":{"b":null}}`)
+	f.Add("$.a[-2:5]", `{"a":[1,2,3]}`)
+	f.Fuzz(func(t *testing.T, path, doc string) {
+		p, err := Compile(path)
+		if err != nil {
+			return
+		}
+		d, err := jsonv.DecodeString(doc)
+		if err != nil {
+			return
+		}
+		v, err := p.Get(d)
+		if err != nil {
+			if !p.IsDefinite() || !errors.Is(err, ErrNotFound) {
+				t.Fatalf("%s: unexpected error %v", path, err)
+			}
+			return
+		}
+		if _, ok := v.([]any); !ok && !p.IsDefinite() && !strings.HasSuffix(path, ")") {
+			t.Fatalf("%s: indefinite path returned %T", path, v)
+		}
+		if p.IsDefinite() {
+			if _, err := p.Set(d, 1.0); err != nil && !errors.Is(err, ErrCannotSet) {
+				t.Fatalf("%s: Set: %v", path, err)
+			}
+		}
+	})
 }
