@@ -64,7 +64,7 @@ func (ev *evaluator) run(ast *node, input any) (any, error) {
 	ev.root.bind("$", input)
 	if a, ok := input.([]any); ok {
 		// a top-level array is treated as a single value
-		input = &seq{vals: a, sequence: true, outerWrapper: true}
+		input = &seq{vals: []any{a}, sequence: true, outerWrapper: true}
 	}
 	res, err := ev.eval(ast, input, ev.root)
 	if err != nil {

@@ -325,7 +325,7 @@ func regularSeparators(seps []groupingSep) int {
 	return regularInterval(positions)
 }
 
-// jsIntString is ''+value for an integer-valued number.
+// jsIntString is ”+value for an integer-valued number.
 func jsIntString(v float64) string {
 	return formatNumber(v)
 }

@@ -14,7 +14,7 @@ import (
 
 type decimalFormat struct {
 	decimalSep, groupingSep, exponentSep, percent, perMille, zeroDigit, digit, patternSep rune
-	minusSign, infinity, nan                                                            string
+	minusSign, infinity, nan                                                              string
 }
 
 func runeProp(o *jsonv.Object, key string, def rune) rune {

@@ -467,7 +467,7 @@ func fnEval(ev *evaluator, c callCtx, args []any) (any, error) {
 	if len(args) > 1 && !isUndef(args[1]) {
 		input = args[1]
 		if a, ok := input.([]any); ok {
-			input = &seq{vals: a, sequence: true, outerWrapper: true}
+			input = &seq{vals: []any{a}, sequence: true, outerWrapper: true}
 		}
 	}
 	ast, err := parse(src)

@@ -101,7 +101,7 @@ type node struct {
 	re   *regexLiteral
 
 	lhs, rhs *node
-	items    []*node   // array items, block expressions, call arguments, path steps
+	items    []*node    // array items, block expressions, call arguments, path steps
 	pairs    [][2]*node // object constructor key/value pairs
 	terms    []sortTerm
 
@@ -113,7 +113,7 @@ type node struct {
 	thunk  bool
 
 	// conditions and transforms
-	cond, then, els     *node
+	cond, then, els      *node
 	pattern, update, del *node
 
 	// annotations on path steps and expressions
