@@ -8,6 +8,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	randv2 "math/rand/v2"
@@ -111,7 +112,8 @@ func formatArg(a *Arg, v any) string {
 	return jsonpath.JavaString(v)
 }
 
-// stringToJSON parses JSON text; blank text gives null, as on AWS.
+// stringToJSON parses JSON text as Jackson's readTree does: blank text gives null, and
+// whatever follows the first value is ignored.
 func stringToJSON(c *Call, args []any) (any, error) {
 	s, ok := args[0].(string)
 	if !ok {
@@ -121,6 +123,10 @@ func stringToJSON(c *Call, args []any) (any, error) {
 		return nil, nil
 	}
 	v, err := jsonv.DecodeString(s)
+	var se *jsonv.SyntaxError
+	if errors.As(err, &se) && se.Msg == jsonv.ErrTrailingData.Error() {
+		v, err = jsonv.DecodeString(s[:se.Offset])
+	}
 	if err != nil {
 		return nil, invalidArgs(c.Name)
 	}

@@ -47,6 +47,7 @@ func TestEval(t *testing.T) {
 		// States.StringToJson
 		{`States.StringToJson($.json)`, `{"json":" {\"a\":1} "}`, `{"a":1}`},
 		{`States.StringToJson($.json)`, `{"json":""}`, `null`},
+		{`States.StringToJson($.json)`, `{"json":"[1] trailing"}`, `[1]`},
 		{`States.StringToJson($.json)`, `{"json":"{\"a\":\"it's\"}"}`, `{"a":"it's"}`},
 		{`States.StringToJson('{"constant_in_literal": "false"}')`, `{}`, `{"constant_in_literal":"false"}`},
 		// States.JsonToString
