@@ -1,12 +1,18 @@
 package asl
 
+import "github.com/stepwise-dev/stepwise/jsonata"
+
 // JSONataExpr is a compiled JSONata expression of a "{% %}" field.
 type JSONataExpr struct {
-	Src      string
-	Compiled any // *jsonata.Expr once the JSONata package is wired in
+	Src  string
+	Expr *jsonata.Expr
 }
 
 // CompileJSONata compiles the expression inside a "{% %}" string.
-var CompileJSONata = func(src string) (*JSONataExpr, error) {
-	return &JSONataExpr{Src: src}, nil
+func CompileJSONata(src string) (*JSONataExpr, error) {
+	e, err := jsonata.Compile(src)
+	if err != nil {
+		return nil, err
+	}
+	return &JSONataExpr{Src: src, Expr: e}, nil
 }

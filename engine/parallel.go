@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -69,7 +71,12 @@ func (r *stateRun) mapIntField(v asl.Value, p asl.PathField, name string, doc an
 	if err != nil {
 		return 0, false, r.runtime(jaywayNotFound(p.Src, doc, r))
 	}
+	// Like AWS (Java), a string holding an integer is accepted too.
 	f, ok := val.(float64)
+	if s, isStr := val.(string); isStr {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		f, ok = float64(n), err == nil
+	}
 	if !ok || f != math.Trunc(f) {
 		return 0, false, r.runtime(fmt.Sprintf("The %sPath field refers to value %s which is not a valid integer: %s", name, quoteValue(val), p.Src))
 	}
@@ -137,6 +144,10 @@ func (r *stateRun) tolerance(doc any, n int) (int, *Failure) {
 				return 0, r.runtime(jaywayNotFound(p.Src, doc, r))
 			}
 			f, ok := val.(float64)
+			if s, isStr := val.(string); isStr {
+				n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+				f, ok = n, err == nil
+			}
 			if !ok {
 				return 0, r.runtime(fmt.Sprintf("The ToleratedFailurePercentagePath field refers to value %s which is not a valid float: %s", quoteValue(val), p.Src))
 			}
@@ -219,7 +230,7 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 				sr := *r
 				sr.item = item
 				sr.ctxObj = nil
-				v, f := sr.evalTemplate(selector, eff)
+				v, f := sr.evalItemSelector(selector, eff)
 				if f != nil {
 					mu.Lock()
 					if first == nil {

@@ -182,6 +182,10 @@ func indexOf(s, sub string) int {
 
 // numberField reads TimeoutSeconds/HeartbeatSeconds or their Path variant.
 func (r *stateRun) numberField(v asl.Value, p asl.PathField, eff any) (int, *Failure) {
+	if v != nil && v.Kind == asl.TJSONata {
+		n, _, f := r.jsonataNumber(v, "TimeoutSeconds", r.jsonataEnv(r.statesVar("", nil)))
+		return int(n), f
+	}
 	if v != nil {
 		f, _ := v.Lit.(float64)
 		return int(f), nil
@@ -226,7 +230,12 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 		r.ctxObj = nil
 	}
 	params := eff
-	if st.Parameters != nil {
+	switch {
+	case st.IsJSONata():
+		if params, f = r.taskArguments(); f != nil {
+			return nil, f
+		}
+	case st.Parameters != nil:
 		if params, f = r.evalTemplate(st.Parameters, eff); f != nil {
 			return nil, f
 		}

@@ -106,6 +106,9 @@ var selections = []selection{
 	{"jsonpath (no service, not JSONata or variables)", 0.97, func(c *Case) bool {
 		return c.NeedsNoService() && c.Runnable() && !c.Has("jsonata") && !c.Has("variables")
 	}},
+	{"jsonata and variables (no service)", 0.97, func(c *Case) bool {
+		return c.NeedsNoService() && c.Runnable() && (c.Has("jsonata") || c.Has("variables"))
+	}},
 }
 
 func loadOrSkip(t *testing.T) []*Case {
