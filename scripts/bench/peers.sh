@@ -2,7 +2,9 @@
 # Runs the shared ASL workloads (W1-W6) on aws-local-stepfunctions and on stepwise, on the
 # same machine, alternating the two, REPS times each; prints a markdown table of medians.
 #
-# Usage: scripts/bench/peers.sh [w1 w2 w2task w3 w4 w5 w6]
+# Usage: scripts/bench/peers.sh [w1 w2 w2task w3 w3dist w4 w5 w6]
+# w3dist runs W3 on stepwise as a Distributed Map (w3-map-distributed.asl.json here) and
+# on the peer as the inline Map of w3.
 # Environment:
 #   REPS=5                 runs per engine and workload (median reported; W6 runs min(REPS,3))
 #   RUN_TIMEOUT=300        seconds allowed for one run
@@ -26,7 +28,7 @@ mkdir -p "$OUT"
 raw="$OUT/raw.jsonl"
 : >"$raw"
 wls=("$@")
-[ ${#wls[@]} -eq 0 ] && wls=(w1 w2 w2task w3 w4 w5 w6)
+[ ${#wls[@]} -eq 0 ] && wls=(w1 w2 w2task w3 w3dist w4 w5 w6)
 wl_dir="$STEPWISE_PEERS/workloads"
 
 log() { echo "$*" >&2; }
@@ -78,6 +80,7 @@ sw_args() { # workload -> the stepwise bench arguments, in the array args
     # 10,000 iterations write about 80,000 history events: over a Standard execution's
     # 25,000-event limit on AWS, so the Map runs as an Express execution.
     w3) args=("$wl_dir/w3-map.asl.json" --type EXPRESS --input-file "$w3in" --expect-file "$w3out") ;;
+    w3dist) args=("$here/w3-map-distributed.asl.json" --input-file "$w3in" --expect-file "$w3out") ;;
     w4) args=("$wl_dir/w4-parallel.asl.json" --executions "$N_EXEC" --input '{"v":1}' --expect "$w4out") ;;
     w5) args=("$wl_dir/w5-chain5.asl.json" --concurrent --executions "$N_CONC" --input '{"v":1}' --expect '{"v":1,"last":{"copy":1,"step":4}}') ;;
     w6) args=("$wl_dir/w6-retry.asl.json" --task Flaky=flaky --expect '{"ok":true,"attempts":3}') ;;
@@ -96,7 +99,7 @@ run_one() { # engine workload -> one JSON line appended to $raw
   local eng=$1 w=$2 line
   if [ "$eng" = peer ]; then
     # One in-process run for single-execution workloads, so the peak RSS is that run's.
-    line=$(cd "$STEPWISE_PEERS" && REPS_INPROC=1 timeout "$RUN_TIMEOUT" node drivers/als.js "$w" 2>/dev/null | tail -n1)
+    line=$(cd "$STEPWISE_PEERS" && REPS_INPROC=1 timeout "$RUN_TIMEOUT" node drivers/als.js "${w%dist}" 2>/dev/null | tail -n1)
   else
     sw_args "$w"
     line=$(timeout "$RUN_TIMEOUT" "$sw" bench "${args[@]}" --label "$w" 2>/dev/null | tail -n1)
