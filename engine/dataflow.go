@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -223,9 +222,13 @@ func (r *stateRun) pathFailure(path, field string, doc any, err error) *Failure 
 }
 
 func (r *stateRun) intrinsicFailure(expr, field string, doc any, err error) *Failure {
-	f := asFailure(err)
 	if errors.Is(err, errVariableNotFound) || errors.Is(err, jsonpath.ErrNotFound) {
 		return r.pathFailure(expr, field, doc, err)
+	}
+	f := asFailure(err)
+	if f.Name == ErrRuntime {
+		// AWS prefixes runtime causes with the state and the event it was entered at.
+		return r.runtime(f.Cause)
 	}
 	return f
 }
@@ -240,12 +243,22 @@ func (r *stateRun) applyPath(f asl.PathField, doc any) (any, *Failure) {
 	}
 	v, err := r.resolvePath(f.Path, doc)
 	if err != nil {
-		if errors.Is(err, errVariableNotFound) {
-			return nil, r.runtime(fmt.Sprintf("Invalid path '%s' : No results for path: %s", f.Src, jaywayPath(f.Src)))
-		}
-		return nil, r.runtime(jaywayNotFound(f.Src, doc, r))
+		return nil, r.runtime(r.invalidPath(f.Path, f.Src, err))
 	}
 	return v, nil
+}
+
+// invalidPath is AWS's message for a path with no result: "Invalid path '$.x' : " and
+// Jayway's own text ("No results for path: $['x']", "Missing property in path $['a']").
+func (r *stateRun) invalidPath(p *jsonpath.Path, src string, err error) string {
+	var nf *jsonpath.NotFoundError
+	if errors.As(err, &nf) {
+		return fmt.Sprintf("Invalid path '%s' : %s", src, nf.Error())
+	}
+	if p != nil {
+		return fmt.Sprintf("Invalid path '%s' : No results for path: %s", src, p.Canonical())
+	}
+	return fmt.Sprintf("Invalid path '%s' : %v", src, err)
 }
 
 // applyResultPath merges result into the raw input: absent replaces, null discards.
@@ -263,114 +276,6 @@ func (r *stateRun) applyResultPath(f asl.PathField, input, result any) (any, *Fa
 			r.st.Name, r.enteredID, f.Src, jsonv.String(input)))
 	}
 	return out, nil
-}
-
-// jaywayPath renders a simple path in Jayway's bracket notation: $['a']['b'][0].
-func jaywayPath(src string) string {
-	segs, ok := simpleSegments(src)
-	if !ok {
-		return src
-	}
-	var b strings.Builder
-	b.WriteString("$")
-	for _, s := range segs {
-		if s.isIndex {
-			b.WriteString("[" + strconv.Itoa(s.index) + "]")
-		} else {
-			b.WriteString("['" + s.name + "']")
-		}
-	}
-	return b.String()
-}
-
-type simpleSeg struct {
-	name    string
-	index   int
-	isIndex bool
-}
-
-// simpleSegments splits "$.a.b[0]['c']" into segments; ok is false for anything fancier.
-func simpleSegments(src string) ([]simpleSeg, bool) {
-	s := strings.TrimPrefix(src, "$$")
-	if len(s) == len(src) {
-		s = strings.TrimPrefix(src, "$")
-	}
-	var out []simpleSeg
-	for len(s) > 0 {
-		switch s[0] {
-		case '.':
-			s = s[1:]
-			j := strings.IndexAny(s, ".[")
-			if j < 0 {
-				j = len(s)
-			}
-			if j == 0 {
-				return nil, false
-			}
-			out = append(out, simpleSeg{name: s[:j]})
-			s = s[j:]
-		case '[':
-			j := strings.IndexByte(s, ']')
-			if j < 0 {
-				return nil, false
-			}
-			in := s[1:j]
-			if len(in) >= 2 && (in[0] == '\'' || in[0] == '"') {
-				out = append(out, simpleSeg{name: in[1 : len(in)-1]})
-			} else if n, err := strconv.Atoi(in); err == nil {
-				out = append(out, simpleSeg{index: n, isIndex: true})
-			} else {
-				return nil, false
-			}
-			s = s[j+1:]
-		default:
-			return nil, false
-		}
-	}
-	return out, true
-}
-
-// jaywayNotFound is Jayway's message for a definite path with no result: "No results for
-// path" when only the last step is missing, "Missing property in path" when an earlier one is.
-func jaywayNotFound(src string, doc any, r *stateRun) string {
-	if strings.HasPrefix(src, "$$") && r != nil {
-		doc = r.contextObject()
-	}
-	segs, ok := simpleSegments(src)
-	if !ok {
-		return fmt.Sprintf("Invalid path '%s' : No results for path: %s", src, src)
-	}
-	cur := doc
-	prefix := "$"
-	for i, s := range segs {
-		var next any
-		found := false
-		if s.isIndex {
-			prefix += "[" + strconv.Itoa(s.index) + "]"
-			if a, ok := cur.([]any); ok {
-				idx := s.index
-				if idx < 0 {
-					idx += len(a)
-				}
-				if idx >= 0 && idx < len(a) {
-					next, found = a[idx], true
-				}
-			}
-		} else {
-			prefix += "['" + s.name + "']"
-			if o, ok := cur.(*jsonv.Object); ok {
-				next, found = o.Get(s.name)
-			}
-		}
-		if !found {
-			if i == len(segs)-1 {
-				return fmt.Sprintf("Invalid path '%s' : No results for path: %s", src, prefix)
-			}
-			return fmt.Sprintf("Invalid path '%s' : Missing property in path %s", src, prefix)
-		}
-		cur = next
-	}
-	return fmt.Sprintf("Invalid path '%s' : No results for path: %s", src, jaywayPath(src))
 }
 
 // checkSize enforces the 256 KiB payload limit.

@@ -69,7 +69,7 @@ func (r *stateRun) mapIntField(v asl.Value, p asl.PathField, name string, doc an
 	}
 	val, err := r.resolvePath(p.Path, doc)
 	if err != nil {
-		return 0, false, r.runtime(jaywayNotFound(p.Src, doc, r))
+		return 0, false, r.runtime(r.invalidPath(p.Path, p.Src, err))
 	}
 	// Like AWS (Java), a string holding an integer is accepted too.
 	f, ok := val.(float64)
@@ -98,7 +98,7 @@ func (r *stateRun) runMap(ctx context.Context, eff any) (any, *Failure) {
 	if st.ItemsPath.Set && !st.ItemsPath.Null {
 		v, err := r.resolvePath(st.ItemsPath.Path, eff)
 		if err != nil {
-			return nil, r.runtime(jaywayNotFound(st.ItemsPath.Src, eff, r))
+			return nil, r.runtime(r.invalidPath(st.ItemsPath.Path, st.ItemsPath.Src, err))
 		}
 		itemsDoc = v
 	}
@@ -141,7 +141,7 @@ func (r *stateRun) tolerance(doc any, n int) (int, *Failure) {
 			p := st.ToleratedFailurePercentagePath
 			val, err := r.resolvePath(p.Path, doc)
 			if err != nil {
-				return 0, r.runtime(jaywayNotFound(p.Src, doc, r))
+				return 0, r.runtime(r.invalidPath(p.Path, p.Src, err))
 			}
 			f, ok := val.(float64)
 			if s, isStr := val.(string); isStr {

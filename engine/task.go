@@ -193,7 +193,7 @@ func (r *stateRun) numberField(v asl.Value, p asl.PathField, eff any) (int, *Fai
 	if p.Set {
 		val, err := r.resolvePath(p.Path, eff)
 		if err != nil {
-			return 0, r.runtime(jaywayNotFound(p.Src, eff, r))
+			return 0, r.runtime(r.invalidPath(p.Path, p.Src, err))
 		}
 		f, ok := val.(float64)
 		if !ok || f != math.Trunc(f) || f < 0 {
