@@ -225,7 +225,7 @@ func (ev *evaluator) public(v any) any {
 }
 
 func (ev *evaluator) applyProcedure(l *lambda, args []any) (any, error) {
-	fr := &frame{parent: l.env}
+	fr := ev.newFrame(l.env)
 	np := len(l.params)
 	fr.names = l.params[:np:np]
 	if np == 1 {
@@ -245,9 +245,13 @@ func (ev *evaluator) applyProcedure(l *lambda, args []any) (any, error) {
 		for i, p := range l.nativeParams {
 			nargs[i], _ = ev.lookup(fr, p)
 		}
-		return ev.callBuiltin(l.native, nargs, undefined, fr)
+		res, err := ev.callBuiltin(l.native, nargs, undefined, fr)
+		ev.releaseFrame(fr)
+		return res, err
 	}
-	return ev.eval(l.body, l.input, fr)
+	res, err := ev.eval(l.body, l.input, fr)
+	ev.releaseFrame(fr)
+	return res, err
 }
 
 func (ev *evaluator) evalPartial(n *node, input any, env *frame) (any, error) {
@@ -284,9 +288,11 @@ func (ev *evaluator) evalPartial(n *node, input any, env *frame) (any, error) {
 		for i := range names {
 			names[i] = "\x00arg" + strconv.Itoa(i)
 		}
+		capture(env)
 		l := &lambda{params: names, env: env, native: f, nativeParams: names, input: undefined}
 		return partialApply(l, args, env), nil
 	case *regexMatcher:
+		capture(env)
 		l := &lambda{params: []string{"\x00arg0", "\x00arg1"}, env: env, native: f.asBuiltin(), input: undefined}
 		l.nativeParams = l.params
 		return partialApply(l, args, env), nil
@@ -300,7 +306,8 @@ func partialApply(l *lambda, args []any, env *frame) *lambda {
 	if parent == nil {
 		parent = env
 	}
-	fr := &frame{parent: parent}
+	capture(parent)
+	fr := &frame{parent: parent, captured: true}
 	var unbound []string
 	for i, p := range l.params {
 		var a any = undefined
@@ -366,6 +373,7 @@ func mustSignature(s string) *signature {
 // transformer builds the function a transform expression |pattern|update,delete|
 // evaluates to.
 func (ev *evaluator) transformer(n *node, env *frame) any {
+	capture(env)
 	return &builtin{name: "", sig: transformSig, arity: 1, nparams: 1,
 		fn: func(ev *evaluator, c callCtx, args []any) (any, error) {
 			obj := args[0]

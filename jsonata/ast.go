@@ -499,3 +499,53 @@ func resolveAncestry(path *node, ancestry []*node) error {
 	}
 	return nil
 }
+
+// walk calls fn for n and every node below it.
+func walk(n *node, fn func(*node)) {
+	if n == nil {
+		return
+	}
+	fn(n)
+	for _, c := range []*node{n.lhs, n.rhs, n.proc, n.body, n.cond, n.then, n.els, n.pattern, n.update, n.del} {
+		walk(c, fn)
+	}
+	for _, c := range n.items {
+		walk(c, fn)
+	}
+	for _, pr := range n.pairs {
+		walk(pr[0], fn)
+		walk(pr[1], fn)
+	}
+	for _, t := range n.terms {
+		walk(t.expr, fn)
+	}
+	for _, st := range n.predicate {
+		walk(st.expr, fn)
+	}
+	for _, st := range n.stages {
+		walk(st.expr, fn)
+	}
+	if n.group != nil {
+		for _, pr := range n.group.pairs {
+			walk(pr[0], fn)
+			walk(pr[1], fn)
+		}
+	}
+}
+
+// markSimplePath flags paths that the evaluator can run item by item without tuple
+// streams, sorting, grouping or singleton-array handling.
+func markSimplePath(n *node) {
+	if n.kind != nPath {
+		return
+	}
+	if n.group != nil || n.keepSingletonArray || n.keepArray || n.tuple {
+		return
+	}
+	for i, st := range n.items {
+		if st.tuple || st.kind == nSort || (i == 0 && st.consarray) {
+			return
+		}
+	}
+	n.simple = true
+}

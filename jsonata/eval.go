@@ -10,10 +10,39 @@ import (
 
 // frame is one scope of variable bindings. Frames are small, so lookups scan.
 type frame struct {
-	parent *frame
-	names  []string
-	vals   []any
-	one    [1]any // storage for the common single-binding frame
+	parent   *frame
+	names    []string
+	vals     []any
+	one      [1]any // storage for the common single-binding frame
+	captured bool   // a closure refers to this frame, so it cannot be reused
+}
+
+// capture marks env and its ancestors as referenced by a closure.
+func capture(env *frame) {
+	for f := env; f != nil && !f.captured; f = f.parent {
+		f.captured = true
+	}
+}
+
+// newFrame returns a frame from the evaluator's free list, or a new one. Frames of
+// function calls and blocks are recycled when no closure captured them, which saves
+// an allocation per call in higher-order functions.
+func (ev *evaluator) newFrame(parent *frame) *frame {
+	if n := len(ev.free); n > 0 {
+		f := ev.free[n-1]
+		ev.free = ev.free[:n-1]
+		f.parent = parent
+		return f
+	}
+	return &frame{parent: parent}
+}
+
+func (ev *evaluator) releaseFrame(f *frame) {
+	if f.captured || len(ev.free) >= 64 {
+		return
+	}
+	*f = frame{}
+	ev.free = append(ev.free, f)
 }
 
 func (f *frame) bind(name string, v any) {
@@ -38,6 +67,7 @@ type evaluator struct {
 	ctx      context.Context
 	now      time.Time
 	nowSet   bool
+	free     []*frame
 }
 
 func newEvaluator(env *Env) *evaluator {
@@ -182,6 +212,7 @@ func (ev *evaluator) eval(n *node, input any, env *frame) (any, error) {
 	case nVariable:
 		res = ev.evalVariable(n, input, env)
 	case nLambda:
+		capture(env)
 		res = &lambda{node: n, params: n.params, sig: n.sig, body: n.body, thunk: n.thunk, input: input, env: env}
 	case nPartial:
 		res, err = ev.evalPartial(n, input, env)
@@ -291,7 +322,7 @@ func (ev *evaluator) evalCondition(n *node, input any, env *frame) (any, error) 
 }
 
 func (ev *evaluator) evalBlock(n *node, input any, env *frame) (any, error) {
-	fr := &frame{parent: env}
+	fr := ev.newFrame(env)
 	var res any = undefined
 	for _, e := range n.items {
 		var err error
@@ -299,6 +330,7 @@ func (ev *evaluator) evalBlock(n *node, input any, env *frame) (any, error) {
 			return nil, err
 		}
 	}
+	ev.releaseFrame(fr)
 	return res, nil
 }
 
@@ -496,15 +528,15 @@ func arithmetic(lhs, rhs any, op int) (any, *Error) {
 	a, b := lhs.(float64), rhs.(float64)
 	switch op {
 	case opAdd:
-		return a + b, nil
+		return box(a + b), nil
 	case opSub:
-		return a - b, nil
+		return box(a - b), nil
 	case opMul:
-		return a * b, nil
+		return box(a * b), nil
 	case opDiv:
-		return a / b, nil
+		return box(a / b), nil
 	}
-	return math.Mod(a, b), nil
+	return box(math.Mod(a, b)), nil
 }
 
 func compare(lhs, rhs any, op int) (any, *Error) {

@@ -53,17 +53,57 @@ func (r *stepResult) empty() bool {
 
 func (ev *evaluator) evalPath(n *node, input any, env *frame) (any, error) {
 	steps := n.items
-	var cur stepResult
 	if _, ok := items(input); ok && steps[0].kind != nVariable {
-		cur = stepResult{kind: srValue, value: input}
-	} else {
-		cur = stepResult{kind: srOne, one: input}
+		return ev.evalPathFrom(n, 0, stepResult{kind: srValue, value: input}, env)
 	}
+	if !n.simple {
+		return ev.evalPathFrom(n, 0, stepResult{kind: srOne, one: input}, env)
+	}
+	// Fast path for the common case: a chain of plain steps applied to one item.
+	one := input
+	last := len(steps) - 1
+	for i, step := range steps {
+		res, err := ev.evalStepItem(step, one, env)
+		if err != nil {
+			return nil, err
+		}
+		switch t := res.(type) {
+		case undefinedType:
+			return undefined, nil
+		case []any:
+			if i == last {
+				return res, nil
+			}
+			if len(t) == 0 {
+				return undefined, nil
+			}
+			return ev.evalPathFrom(n, i+1, stepResult{kind: srVals, vals: t}, env)
+		case *seq:
+			if i == last && !t.sequence {
+				return res, nil
+			}
+			if !t.cons {
+				if len(t.vals) == 0 {
+					return undefined, nil
+				}
+				return ev.evalPathFrom(n, i+1, stepResult{kind: srVals, vals: t.vals}, env)
+			}
+		}
+		one = res
+	}
+	return one, nil
+}
+
+// evalPathFrom evaluates the path's steps from start on, given the sequence the
+// previous steps produced.
+func (ev *evaluator) evalPathFrom(n *node, start int, cur stepResult, env *frame) (any, error) {
+	steps := n.items
 	isTuple := false
 	var tuples *tupleStream
 	last := len(steps) - 1
-	var res stepResult
-	for i, step := range steps {
+	res := cur
+	for i := start; i < len(steps); i++ {
+		step := steps[i]
 		if step.tuple {
 			isTuple = true
 		}

@@ -386,6 +386,19 @@ func hofArgs(buf []any, f any, v, index, whole any) []any {
 	return buf
 }
 
+// hofArgsIndex is hofArgs for an array index (boxed only if the function takes it).
+func hofArgsIndex(buf []any, f any, v any, index int, whole any) []any {
+	buf = append(buf[:0], v)
+	n := arity(f)
+	if n >= 2 {
+		buf = append(buf, box(float64(index)))
+	}
+	if n >= 3 {
+		buf = append(buf, whole)
+	}
+	return buf
+}
+
 func (ev *evaluator) callFunc(f any, args []any, c callCtx) (any, error) {
 	return ev.apply(f, args, nil, c.env)
 }

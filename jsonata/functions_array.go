@@ -16,7 +16,7 @@ func fnMap(ev *evaluator, c callCtx, args []any) (any, error) {
 	result := newSeq(len(arr))
 	var buf [3]any
 	for i, v := range arr {
-		res, err := ev.callFunc(f, hofArgs(buf[:0], f, v, float64(i), args[0]), c)
+		res, err := ev.callFunc(f, hofArgsIndex(buf[:0], f, v, i, args[0]), c)
 		if err != nil {
 			return nil, err
 		}
@@ -33,10 +33,10 @@ func fnFilter(ev *evaluator, c callCtx, args []any) (any, error) {
 		return undefined, nil
 	}
 	f := args[1]
-	result := newSeq(0)
+	result := newSeq(len(arr))
 	var buf [3]any
 	for i, v := range arr {
-		res, err := ev.callFunc(f, hofArgs(buf[:0], f, v, float64(i), args[0]), c)
+		res, err := ev.callFunc(f, hofArgsIndex(buf[:0], f, v, i, args[0]), c)
 		if err != nil {
 			return nil, err
 		}
@@ -63,7 +63,7 @@ func fnSingle(ev *evaluator, c callCtx, args []any) (any, error) {
 	for i, v := range arr {
 		positive := true
 		if !isUndef(f) {
-			res, err := ev.callFunc(f, hofArgs(buf[:0], f, v, float64(i), args[0]), c)
+			res, err := ev.callFunc(f, hofArgsIndex(buf[:0], f, v, i, args[0]), c)
 			if err != nil {
 				return nil, err
 			}

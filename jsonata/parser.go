@@ -132,6 +132,7 @@ type node struct {
 	seekingParent      []*slot
 	slot               *slot
 	binop              int
+	simple             bool // a path of plain steps (see markSimplePaths)
 }
 
 type stage struct {
@@ -268,6 +269,7 @@ func parse(source string) (*node, error) {
 	if ast.kind == nParent || ast.seekingParent != nil {
 		return nil, errToken("S0217", ast.pos, ast.kind.String())
 	}
+	walk(ast, markSimplePath)
 	return ast, nil
 }
 

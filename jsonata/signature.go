@@ -153,43 +153,43 @@ func typeSymbol(v any) byte {
 
 // match finds how many symbols each parameter takes, as the jsonata-js regex
 // ^(p1)(p2)...$ would (anchorEnd) or ^p1p2... (prefix match, for error reporting).
+// It returns the number of symbols matched.
 func (s *signature) match(params []sigParam, syms []byte, anchorEnd bool, counts []int) (int, bool) {
-	var rec func(pi, si int) (int, bool)
-	rec = func(pi, si int) (int, bool) {
-		if pi == len(params) {
-			if anchorEnd && si != len(syms) {
-				return 0, false
-			}
-			return si, true
+	return matchParams(params, 0, syms, 0, anchorEnd, counts)
+}
+
+func matchParams(params []sigParam, pi int, syms []byte, si int, anchorEnd bool, counts []int) (int, bool) {
+	if pi == len(params) {
+		if anchorEnd && si != len(syms) {
+			return 0, false
 		}
-		p := &params[pi]
-		maxN := 1
-		minN := 1
-		switch {
-		case strings.HasPrefix(p.quant, "+"):
-			maxN = len(syms) - si
-			if strings.Contains(p.quant, "?") {
-				minN = 0
-			}
-		case strings.HasPrefix(p.quant, "?"):
+		return si, true
+	}
+	p := &params[pi]
+	maxN, minN := 1, 1
+	switch {
+	case strings.HasPrefix(p.quant, "+"):
+		maxN = len(syms) - si
+		if strings.Contains(p.quant, "?") {
 			minN = 0
 		}
-		// how many of the following symbols this parameter can take
-		avail := 0
-		for si+avail < len(syms) && avail < maxN && strings.IndexByte(p.class, syms[si+avail]) >= 0 {
-			avail++
-		}
-		for n := avail; n >= minN; n-- {
-			if counts != nil {
-				counts[pi] = n
-			}
-			if end, ok := rec(pi+1, si+n); ok {
-				return end, true
-			}
-		}
-		return 0, false
+	case strings.HasPrefix(p.quant, "?"):
+		minN = 0
 	}
-	return rec(0, 0)
+	// how many of the following symbols this parameter can take (greedy first)
+	avail := 0
+	for si+avail < len(syms) && avail < maxN && strings.IndexByte(p.class, syms[si+avail]) >= 0 {
+		avail++
+	}
+	for n := avail; n >= minN; n-- {
+		if counts != nil {
+			counts[pi] = n
+		}
+		if end, ok := matchParams(params, pi+1, syms, si+n, anchorEnd, counts); ok {
+			return end, true
+		}
+	}
+	return 0, false
 }
 
 // validate checks args against the signature and returns the arguments the function
@@ -208,6 +208,9 @@ func (s *signature) validate(args []any, context any) ([]any, *Error) {
 	}
 	if _, ok := s.match(s.params, syms, true, counts); !ok {
 		return nil, s.validationError(args, syms)
+	}
+	if !s.needsRewrite(syms, counts) {
+		return args, nil
 	}
 	out := make([]any, 0, len(s.params)+1)
 	argIndex := 0
@@ -303,4 +306,27 @@ func (s *signature) validationError(args []any, syms []byte) *Error {
 	}
 	e.index = goodTo + 1
 	return e
+}
+
+// needsRewrite reports whether validation changes the argument list: a context value
+// to insert, an array parameter to wrap or an array's item types to check. Otherwise
+// the arguments are passed on as they are.
+func (s *signature) needsRewrite(syms []byte, counts []int) bool {
+	si := 0
+	for pi := range s.params {
+		p := &s.params[pi]
+		n := counts[pi]
+		if n == 0 && p.context {
+			return true
+		}
+		if p.typ == "a" {
+			for k := 0; k < n; k++ {
+				if syms[si+k] != 'a' || p.subtype != "" {
+					return true
+				}
+			}
+		}
+		si += n
+	}
+	return false
 }

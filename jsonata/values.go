@@ -31,6 +31,26 @@ func isUndef(v any) bool {
 
 const maxFloat = math.MaxFloat64
 
+// smallInts holds boxed small integers: storing a float64 in an interface allocates,
+// and small integer results (indexes, counters, doubled values) are common.
+var smallInts = func() []any {
+	out := make([]any, 1024)
+	for i := range out {
+		out[i] = float64(i)
+	}
+	return out
+}()
+
+// box returns f as an interface value, without allocating for small integers.
+func box(f float64) any {
+	if f >= 0 && f < 1024 {
+		if i := int(f); float64(i) == f && !(f == 0 && math.Signbit(f)) {
+			return smallInts[i]
+		}
+	}
+	return f
+}
+
 // seq is an array that carries the flags jsonata-js attaches to JavaScript arrays.
 // A plain JSON array is a []any; a seq is used whenever one of these flags matters:
 //   - sequence: a result sequence, which collapses to its only item (or to undefined
@@ -311,6 +331,9 @@ func toJSONDepth(v any, depth int) (any, bool) {
 	}
 	switch t := v.(type) {
 	case *seq:
+		if clean(t.vals) {
+			return t.vals, true
+		}
 		out := make([]any, 0, len(t.vals))
 		for _, e := range t.vals {
 			if isUndef(e) {
@@ -384,3 +407,22 @@ func toJSONDepth(v any, depth int) (any, bool) {
 // maxDataDepth bounds recursion over data structures (which expressions can build
 // arbitrarily deep) so that walking them cannot exhaust the Go stack.
 const maxDataDepth = 10000
+
+// clean reports whether vals holds only scalars, plain arrays and objects at the top
+// level, so a sequence can be returned as its slice without conversion (nested
+// containers are converted by toJSON only if they need it, which this cannot tell,
+// so any container other than a scalar makes it unclean unless it needs no change).
+func clean(vals []any) bool {
+	for _, e := range vals {
+		switch e.(type) {
+		case nil, bool, float64, string:
+		case *jsonv.Object, []any:
+			if _, changed := toJSONDepth(e, 1); changed {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
