@@ -4,6 +4,9 @@
 package engine
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -43,8 +46,12 @@ type Config struct {
 	Clock  clock.Clock
 	Tasks  Tasks
 	Logger *slog.Logger
-	// NewUUID makes execution names and task tokens; random v4 by default.
+	// NewUUID makes execution names and map run ids; random v4 by default.
 	NewUUID func() string
+	// TokenKey signs task tokens (HMAC-SHA256), so a token is unguessable yet the same
+	// when an execution is resumed. Random per engine by default; a server sets a
+	// persistent one.
+	TokenKey []byte
 	// InlineMapConcurrency bounds an inline Map with MaxConcurrency 0 (AWS runs 40).
 	InlineMapConcurrency int
 }
@@ -64,6 +71,10 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.NewUUID == nil {
 		cfg.NewUUID = NewUUID
+	}
+	if len(cfg.TokenKey) == 0 {
+		cfg.TokenKey = make([]byte, 32)
+		_, _ = rand.Read(cfg.TokenKey)
 	}
 	if cfg.InlineMapConcurrency <= 0 {
 		cfg.InlineMapConcurrency = 40
@@ -97,6 +108,10 @@ type StartParams struct {
 	// Sync marks an EXPRESS execution started with StartSyncExecution.
 	Sync  bool
 	Sinks []Sink
+	// Resume holds the recorded history of an execution being resumed after a restart.
+	// The engine replays it: recorded events are not appended again, recorded task
+	// outcomes are used instead of invoking the task again, waits count from their start.
+	Resume []*Event
 }
 
 // Result is how an execution ended.
@@ -177,6 +192,9 @@ func (e *Engine) Start(ctx context.Context, sm *asl.StateMachine, p StartParams)
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
+	if len(p.Resume) > 0 {
+		x.History.resumeFrom(p.Resume)
+	}
 	x.result.Status = StatusRunning
 	x.busy.Store(1)
 	go x.run()
@@ -224,7 +242,9 @@ func (x *Execution) run() {
 	l.add("ExecutionStarted", started)
 
 	if x.sm.TimeoutSeconds > 0 {
-		stop := x.eng.cfg.Clock.AfterFunc(time.Duration(x.sm.TimeoutSeconds)*time.Second, func() {
+		// Counted from the start, also when the execution is resumed.
+		left := x.params.StartTime.Add(time.Duration(x.sm.TimeoutSeconds) * time.Second).Sub(x.eng.cfg.Clock.Now())
+		stop := x.eng.cfg.Clock.AfterFunc(left, func() {
 			// AWS reports an execution timeout with neither error nor cause.
 			x.cancel(&stopCause{status: StatusTimedOut, at: x.eng.cfg.Clock.Now()})
 		})
@@ -294,4 +314,11 @@ type Payload struct{ V any }
 
 func truncatedFalse() *jsonv.Object {
 	return jsonv.ObjectOf("truncated", false)
+}
+
+// taskToken derives the token of one task attempt.
+func (x *Execution) taskToken(lane, state string, entered int64, attempt int) string {
+	m := hmac.New(sha256.New, x.eng.cfg.TokenKey)
+	fmt.Fprintf(m, "%s\x00%s\x00%s\x00%d\x00%d", x.params.ExecutionARN, lane, state, entered, attempt)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

@@ -19,6 +19,12 @@ type Event struct {
 	// Details is the "<x>EventDetails" object; DetailsKey names it.
 	DetailsKey string
 	Details    *jsonv.Object
+	// Lane identifies the thread of control that recorded the event ("" for the
+	// execution, "b1" for a Parallel branch, "m7" for a Map iteration, nested with "/").
+	// Next is the state a StateExited event transitions to. Neither is part of the AWS
+	// shape; a store keeps them so an execution can be resumed by replay.
+	Lane string
+	Next string
 }
 
 // JSON renders the event as the API's HistoryEvent structure.
@@ -75,12 +81,14 @@ type Sink interface {
 	Event(e *Event)
 }
 
-// History is the ordered event list of one execution.
+// History is the ordered event list of one execution. When an execution is resumed, it
+// starts with the recorded events, and each lane replays its own part of them.
 type History struct {
 	mu     sync.Mutex
 	events []*Event
 	sinks  []Sink
 	now    func() time.Time
+	replay map[string][]*Event // recorded events by lane, for resuming
 }
 
 // NewHistory starts an empty history.
@@ -88,23 +96,51 @@ func NewHistory(now func() time.Time, sinks ...Sink) *History {
 	return &History{now: now, sinks: sinks}
 }
 
-// add records an event and returns its id; the lane's last id becomes it.
-func (h *History) add(l *lane, typ string, details *jsonv.Object) int64 {
-	h.mu.Lock()
-	id := int64(len(h.events) + 1)
-	var prev int64
-	if l != nil {
-		prev = l.last
-		l.last = id
+// resumeFrom loads recorded events to be replayed.
+func (h *History) resumeFrom(events []*Event) {
+	h.events = append(h.events[:0], events...)
+	h.replay = map[string][]*Event{}
+	for _, e := range events {
+		h.replay[e.Lane] = append(h.replay[e.Lane], e)
 	}
-	e := &Event{ID: id, PreviousEventID: prev, Timestamp: h.now(), Type: typ, DetailsKey: DetailsKeyFor(typ), Details: details}
+}
+
+// add records an event and returns it; the lane's last id becomes its id. While the lane
+// still has recorded events, the next one of the same type is returned instead of
+// appending a new one (replay), and sinks are not told of it again.
+func (h *History) add(l *lane, typ string, details *jsonv.Object, next string) *Event {
+	h.mu.Lock()
+	if rec := h.replay[l.id]; l.cursor < len(rec) {
+		if e := rec[l.cursor]; e.Type == typ {
+			l.cursor++
+			l.last, l.lastTime = e.ID, e.Timestamp
+			h.mu.Unlock()
+			return e
+		}
+		// The definition or the data no longer produces the recorded events: stop
+		// replaying this lane and record from here.
+		l.cursor = len(rec)
+	}
+	id := int64(len(h.events) + 1)
+	e := &Event{ID: id, PreviousEventID: l.last, Timestamp: h.now(), Type: typ, DetailsKey: DetailsKeyFor(typ), Details: details, Lane: l.id, Next: next}
+	l.last, l.lastTime = id, e.Timestamp
 	h.events = append(h.events, e)
 	sinks := h.sinks
 	h.mu.Unlock()
 	for _, s := range sinks {
 		s.Event(e)
 	}
-	return id
+	return e
+}
+
+// peek returns the lane's next recorded event, if it is still replaying.
+func (h *History) peek(l *lane) *Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if rec := h.replay[l.id]; l.cursor < len(rec) {
+		return rec[l.cursor]
+	}
+	return nil
 }
 
 // Len is the number of events so far.
@@ -135,11 +171,26 @@ func (h *History) Types() []string {
 // lane tracks the previous event id along one thread of control (the execution, a
 // Parallel branch, a Map iteration), as previousEventId does.
 type lane struct {
-	h    *History
-	last int64
+	h        *History
+	id       string
+	last     int64
+	lastTime time.Time
+	cursor   int // replay position in h.replay[id]
 }
 
-func (l *lane) fork() *lane { return &lane{h: l.h, last: l.last} }
+// fork starts a child lane (a branch or an iteration) named child within this one.
+func (l *lane) fork(child string) *lane {
+	id := child
+	if l.id != "" {
+		id = l.id + "/" + child
+	}
+	return &lane{h: l.h, id: id, last: l.last, lastTime: l.lastTime}
+}
 
 // add records an event in the lane's history.
-func (l *lane) add(typ string, details *jsonv.Object) int64 { return l.h.add(l, typ, details) }
+func (l *lane) add(typ string, details *jsonv.Object) *Event { return l.h.add(l, typ, details, "") }
+
+// exit records a StateExited event with the state the lane goes to next.
+func (l *lane) exit(typ string, details *jsonv.Object, next string) *Event {
+	return l.h.add(l, typ, details, next)
+}

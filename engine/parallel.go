@@ -33,7 +33,7 @@ func (r *stateRun) runParallel(ctx context.Context, input any) (any, *Failure) {
 		go func(i int, b *asl.StateMachine) {
 			defer wg.Done()
 			defer r.x.exit(&remaining, pw)
-			out, f := r.x.runMachine(bctx, b, input, r.lane.fork(), newScope(r.scope), nil)
+			out, f := r.x.runMachine(bctx, b, input, r.lane.fork("b"+strconv.Itoa(i)), newScope(r.scope), nil)
 			if f != nil {
 				mu.Lock()
 				if first == nil && f != errAborted {
@@ -220,7 +220,7 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 			if keys != nil {
 				item.key = keys[i]
 			}
-			il := r.lane.fork()
+			il := r.lane.fork("m" + strconv.Itoa(i))
 			if distributed {
 				// Each iteration of a Distributed Map is a child execution with its own history.
 				il = &lane{h: NewHistory(r.x.eng.cfg.Clock.Now)}

@@ -45,7 +45,8 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 	d.Set("name", st.Name)
 	d.Set("input", Payload{input})
 	d.Set("inputDetails", truncatedFalse())
-	r.enteredID = l.add(string(st.Type)+"StateEntered", d)
+	ev := l.add(string(st.Type)+"StateEntered", d)
+	r.enteredID, r.entered = ev.ID, ev.Timestamp
 	if fail := r.checkSize(input, "input"); fail != nil {
 		return nil, "", fail
 	}
@@ -80,9 +81,6 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 	if fail := r.checkSize(out, "output"); fail != nil {
 		return nil, "", fail
 	}
-	for name, v := range assignedPairs(assigned) {
-		sc.set(name, v)
-	}
 	ed := jsonv.NewObject(4)
 	ed.Set("name", st.Name)
 	ed.Set("output", Payload{out})
@@ -96,7 +94,15 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 		ed.Set("assignedVariables", av)
 		ed.Set("assignedVariablesDetails", truncatedFalse())
 	}
-	l.add(string(st.Type)+"StateExited", ed)
+	exited := l.exit(string(st.Type)+"StateExited", ed, next)
+	if exited.Details != ed {
+		// Replayed: the record is the truth (it may hold a random or time-dependent value).
+		out, next = recordedOutput(exited, out), exited.Next
+		assigned = recordedAssigned(exited, assigned)
+	}
+	for name, v := range assignedPairs(assigned) {
+		sc.set(name, v)
+	}
 	return out, next, nil
 }
 
@@ -264,4 +270,48 @@ func (r *stateRun) failPathValue(pf asl.PathField, field string) (string, *Failu
 		return jsonv.String(v), nil
 	}
 	return s, nil
+}
+
+// recordedOutput is the output a replayed StateExited event recorded.
+func recordedOutput(e *Event, computed any) any {
+	if e.Details == nil {
+		return computed
+	}
+	v, ok := e.Details.Get("output")
+	if !ok {
+		return computed
+	}
+	switch t := v.(type) {
+	case Payload:
+		return t.V
+	case string:
+		if d, err := jsonv.DecodeString(t); err == nil {
+			return d
+		}
+	}
+	return computed
+}
+
+// recordedAssigned is the variables a replayed StateExited event recorded.
+func recordedAssigned(e *Event, computed *jsonv.Object) *jsonv.Object {
+	if e.Details == nil {
+		return computed
+	}
+	v, ok := e.Details.Get("assignedVariables")
+	o, isObj := v.(*jsonv.Object)
+	if !ok || !isObj {
+		return computed
+	}
+	out := jsonv.NewObject(o.Len())
+	o.Range(func(k string, v any) bool {
+		if s, ok := v.(string); ok {
+			if d, err := jsonv.DecodeString(s); err == nil {
+				out.Set(k, d)
+				return true
+			}
+		}
+		out.Set(k, v)
+		return true
+	})
+	return out
 }

@@ -225,8 +225,9 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 		ev = activityEvents
 	}
 	if pattern == integrations.WaitForToken || kind == "activity" {
-		// Every attempt gets a new token, which Parameters may read as $$.Task.Token.
-		r.token = r.x.eng.cfg.NewUUID()
+		// Every attempt gets its own token, which Parameters may read as $$.Task.Token.
+		// It is derived from the attempt, so a resumed execution finds the same token.
+		r.token = r.x.taskToken(r.lane.id, st.Name, r.enteredID, r.retry)
 		r.ctxObj = nil
 	}
 	params := eff
@@ -308,6 +309,20 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 		v   any
 		err error
 	}
+	if rec := r.x.History.peek(r.lane); rec != nil {
+		// Resumed after the task ended: take the recorded outcome, invoke nothing.
+		switch rec.Type {
+		case ev.succeeded:
+			r.lane.add(rec.Type, nil)
+			return recordedOutput(rec, nil), nil
+		case ev.failed:
+			r.lane.add(rec.Type, nil)
+			return nil, recordedFailure(rec)
+		case ev.timedOut:
+			r.lane.add(rec.Type, nil)
+			return nil, &Failure{Name: ErrTimeout, HasError: true}
+		}
+	}
 	clk := r.x.eng.cfg.Clock
 	w := r.x.block()
 	defer w.wake()
@@ -381,4 +396,18 @@ func (r *stateRun) timedOut(kind string, ev taskEvents, resType, resName, name s
 	d.Set("error", name)
 	r.lane.add(ev.timedOut, d)
 	return &Failure{Name: name, HasError: true}
+}
+
+// recordedFailure is the failure a replayed TaskFailed-like event recorded.
+func recordedFailure(e *Event) *Failure {
+	f := &Failure{}
+	if e.Details != nil {
+		if v, ok := e.Details.Get("error"); ok {
+			f.Name, f.HasError = display(v), true
+		}
+		if v, ok := e.Details.Get("cause"); ok {
+			f.Cause, f.HasCause = display(v), true
+		}
+	}
+	return f
 }

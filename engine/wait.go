@@ -66,10 +66,14 @@ func (r *stateRun) wait(ctx context.Context, eff any) *Failure {
 	return r.sleep(ctx, d)
 }
 
-// sleep waits d on the engine's clock, or until the execution stops.
+// sleep waits d on the engine's clock, or until the execution stops. The wait counts from
+// the lane's last event, so a resumed execution waits only for what was left.
 func (r *stateRun) sleep(ctx context.Context, d time.Duration) *Failure {
 	if d > maxWait {
 		return r.runtime("Wait state delay is too long.")
+	}
+	if !r.lane.lastTime.IsZero() {
+		d = r.lane.lastTime.Add(d).Sub(r.x.eng.cfg.Clock.Now())
 	}
 	if d <= 0 {
 		return nil
