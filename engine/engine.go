@@ -4,11 +4,11 @@
 package engine
 
 import (
+	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"sync"

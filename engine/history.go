@@ -76,7 +76,8 @@ func DetailsKeyFor(typ string) string {
 	return ""
 }
 
-// Sink receives every history event as it is recorded.
+// Sink receives every history event as it is recorded, in id order. It is called with
+// the history locked: it must hand the event on quickly (to a buffer, a batch writer).
 type Sink interface {
 	Event(e *Event)
 }
@@ -89,6 +90,7 @@ type History struct {
 	sinks  []Sink
 	now    func() time.Time
 	replay map[string][]*Event // recorded events by lane, for resuming
+	lastID int64
 }
 
 // NewHistory starts an empty history.
@@ -102,6 +104,7 @@ func (h *History) resumeFrom(events []*Event) {
 	h.replay = map[string][]*Event{}
 	for _, e := range events {
 		h.replay[e.Lane] = append(h.replay[e.Lane], e)
+		h.lastID = max(h.lastID, e.ID)
 	}
 }
 
@@ -121,15 +124,17 @@ func (h *History) add(l *lane, typ string, details *jsonv.Object, next string) *
 		// replaying this lane and record from here.
 		l.cursor = len(rec)
 	}
-	id := int64(len(h.events) + 1)
+	h.lastID++
+	id := h.lastID
 	e := &Event{ID: id, PreviousEventID: l.last, Timestamp: h.now(), Type: typ, DetailsKey: DetailsKeyFor(typ), Details: details, Lane: l.id, Next: next}
 	l.last, l.lastTime = id, e.Timestamp
 	h.events = append(h.events, e)
-	sinks := h.sinks
-	h.mu.Unlock()
-	for _, s := range sinks {
+	// Sinks are told under the lock, so they see events in id order and a store never
+	// commits a prefix with a hole. A sink must therefore not block for long.
+	for _, s := range h.sinks {
 		s.Event(e)
 	}
+	h.mu.Unlock()
 	return e
 }
 
