@@ -237,7 +237,7 @@ func (x *Execution) run() {
 	l := &lane{h: x.History}
 	started := jsonv.NewObject(3)
 	started.Set("input", Payload{x.params.Input})
-	started.Set("inputDetails", truncatedFalse())
+	started.Set("inputDetails", notTruncated)
 	started.Set("roleArn", x.params.RoleARN)
 	l.add("ExecutionStarted", started)
 
@@ -289,7 +289,7 @@ func (x *Execution) run() {
 		res.Output, res.HasOutput = out, true
 		d := jsonv.NewObject(2)
 		d.Set("output", Payload{out})
-		d.Set("outputDetails", truncatedFalse())
+		d.Set("outputDetails", notTruncated)
 		l.add("ExecutionSucceeded", d)
 	}
 	x.mu.Lock()
@@ -311,10 +311,6 @@ func (x *Execution) stopped() *stopCause {
 
 // Payload marks a JSON value held in event details that the API renders as a string.
 type Payload struct{ V any }
-
-func truncatedFalse() *jsonv.Object {
-	return jsonv.ObjectOf("truncated", false)
-}
 
 // taskToken derives the token of one task attempt.
 func (x *Execution) taskToken(lane, state string, entered int64, attempt int) string {

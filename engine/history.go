@@ -16,9 +16,14 @@ type Event struct {
 	PreviousEventID int64
 	Timestamp       time.Time
 	Type            string
-	// Details is the "<x>EventDetails" object; DetailsKey names it.
+	// DetailsKey names the "<x>EventDetails" object that Details returns.
 	DetailsKey string
-	Details    *jsonv.Object
+	details    *jsonv.Object
+	// lz describes the details of the most frequent events (state entered/exited, map
+	// iterations) without building them: most runs never read them.
+	lz       lazyDetails
+	once     sync.Once
+	recorded bool // loaded from a store to be replayed
 	// Lane identifies the thread of control that recorded the event ("" for the
 	// execution, "b1" for a Parallel branch, "m7" for a Map iteration, nested with "/").
 	// Next is the state a StateExited event transitions to. Neither is part of the AWS
@@ -27,18 +32,92 @@ type Event struct {
 	Next string
 }
 
-// JSON renders the event as the API's HistoryEvent structure.
+type lazyKind uint8
+
+const (
+	lazyNone lazyKind = iota
+	lazyEntered
+	lazyExited
+	lazyIteration
+)
+
+type lazyDetails struct {
+	kind     lazyKind
+	name     string
+	value    any
+	assigned *jsonv.Object
+	index    int
+}
+
+// RecordedEvent rebuilds an event loaded from a store, for StartParams.Resume.
+func RecordedEvent(id, previous int64, ts time.Time, typ, lane, next string, details *jsonv.Object) *Event {
+	return &Event{ID: id, PreviousEventID: previous, Timestamp: ts, Type: typ, DetailsKey: DetailsKeyFor(typ),
+		details: details, Lane: lane, Next: next, recorded: true}
+}
+
+// Details returns the "<x>EventDetails" object (nil for events without details). Values
+// of "input", "output" and "parameters" are Payload (rendered as JSON text by JSON).
+func (e *Event) Details() *jsonv.Object {
+	e.once.Do(func() {
+		lz := e.lz
+		switch lz.kind {
+		case lazyEntered:
+			d := jsonv.NewObject(3)
+			d.Set("name", lz.name)
+			d.Set("input", Payload{lz.value})
+			d.Set("inputDetails", notTruncated)
+			e.details = d
+		case lazyExited:
+			d := jsonv.NewObject(5)
+			d.Set("name", lz.name)
+			d.Set("output", Payload{lz.value})
+			d.Set("outputDetails", notTruncated)
+			if lz.assigned != nil && lz.assigned.Len() > 0 {
+				av := jsonv.NewObject(lz.assigned.Len())
+				lz.assigned.Range(func(k string, v any) bool {
+					av.Set(k, jsonv.String(v))
+					return true
+				})
+				d.Set("assignedVariables", av)
+				d.Set("assignedVariablesDetails", notTruncated)
+			}
+			e.details = d
+		case lazyIteration:
+			e.details = jsonv.ObjectOf("name", lz.name, "index", float64(lz.index))
+		}
+	})
+	return e.details
+}
+
+// JSON renders the event as the API's HistoryEvent structure, payloads as JSON text.
 func (e *Event) JSON() *jsonv.Object {
 	o := jsonv.NewObject(5)
 	o.Set("timestamp", float64(e.Timestamp.UnixMilli())/1000)
 	o.Set("type", e.Type)
 	o.Set("id", float64(e.ID))
 	o.Set("previousEventId", float64(e.PreviousEventID))
-	if e.Details != nil && e.DetailsKey != "" {
-		o.Set(e.DetailsKey, e.Details)
+	if d := e.Details(); d != nil && e.DetailsKey != "" {
+		o.Set(e.DetailsKey, renderPayloads(d))
 	}
 	return o
 }
+
+// renderPayloads replaces Payload values by their JSON text, as the API returns them.
+func renderPayloads(d *jsonv.Object) *jsonv.Object {
+	out := jsonv.NewObject(d.Len())
+	d.Range(func(k string, v any) bool {
+		if p, ok := v.(Payload); ok {
+			out.Set(k, jsonv.String(p.V))
+		} else {
+			out.Set(k, v)
+		}
+		return true
+	})
+	return out
+}
+
+// notTruncated is the shared {"truncated": false} of payload details (values are immutable).
+var notTruncated = jsonv.ObjectOf("truncated", false)
 
 // detailsKeys names the details field of each event type that has one.
 var detailsKeys = map[string]string{
@@ -112,6 +191,10 @@ func (h *History) resumeFrom(events []*Event) {
 // still has recorded events, the next one of the same type is returned instead of
 // appending a new one (replay), and sinks are not told of it again.
 func (h *History) add(l *lane, typ string, details *jsonv.Object, next string) *Event {
+	return h.addLazy(l, typ, details, lazyDetails{}, next)
+}
+
+func (h *History) addLazy(l *lane, typ string, details *jsonv.Object, lz lazyDetails, next string) *Event {
 	h.mu.Lock()
 	if rec := h.replay[l.id]; l.cursor < len(rec) {
 		if e := rec[l.cursor]; e.Type == typ {
@@ -126,7 +209,7 @@ func (h *History) add(l *lane, typ string, details *jsonv.Object, next string) *
 	}
 	h.lastID++
 	id := h.lastID
-	e := &Event{ID: id, PreviousEventID: l.last, Timestamp: h.now(), Type: typ, DetailsKey: DetailsKeyFor(typ), Details: details, Lane: l.id, Next: next}
+	e := &Event{ID: id, PreviousEventID: l.last, Timestamp: h.now(), Type: typ, DetailsKey: DetailsKeyFor(typ), details: details, lz: lz, Lane: l.id, Next: next}
 	l.last, l.lastTime = id, e.Timestamp
 	h.events = append(h.events, e)
 	// Sinks are told under the lock, so they see events in id order and a store never
@@ -196,6 +279,16 @@ func (l *lane) fork(child string) *lane {
 func (l *lane) add(typ string, details *jsonv.Object) *Event { return l.h.add(l, typ, details, "") }
 
 // exit records a StateExited event with the state the lane goes to next.
-func (l *lane) exit(typ string, details *jsonv.Object, next string) *Event {
-	return l.h.add(l, typ, details, next)
+func (l *lane) exit(typ, name string, output any, assigned *jsonv.Object, next string) *Event {
+	return l.h.addLazy(l, typ, nil, lazyDetails{kind: lazyExited, name: name, value: output, assigned: assigned}, next)
+}
+
+// enter records a StateEntered event.
+func (l *lane) enter(typ, name string, input any) *Event {
+	return l.h.addLazy(l, typ, nil, lazyDetails{kind: lazyEntered, name: name, value: input}, "")
+}
+
+// iteration records a MapIteration* event.
+func (l *lane) iteration(typ, name string, index int) *Event {
+	return l.h.addLazy(l, typ, nil, lazyDetails{kind: lazyIteration, name: name, index: index}, "")
 }

@@ -242,15 +242,14 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 				}
 				input = v
 			}
-			d := jsonv.ObjectOf("name", st.Name, "index", float64(i))
-			il.add("MapIterationStarted", d)
+			il.iteration("MapIterationStarted", st.Name, i)
 			out, f := r.x.runMachine(ictx, st.Processor, input, il, newScope(r.scope), item)
 			if f != nil {
 				if f == errAborted {
-					il.add("MapIterationAborted", jsonv.ObjectOf("name", st.Name, "index", float64(i)))
+					il.iteration("MapIterationAborted", st.Name, i)
 					continue
 				}
-				il.add("MapIterationFailed", jsonv.ObjectOf("name", st.Name, "index", float64(i)))
+				il.iteration("MapIterationFailed", st.Name, i)
 				if tolerated >= 0 && int(failed.Add(1)) <= tolerated {
 					results[i] = errorOutput(f)
 					continue
@@ -266,7 +265,7 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 				mu.Unlock()
 				continue
 			}
-			il.add("MapIterationSucceeded", jsonv.ObjectOf("name", st.Name, "index", float64(i)))
+			il.iteration("MapIterationSucceeded", st.Name, i)
 			results[i] = out
 		}
 	}

@@ -41,11 +41,7 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 	if l.h.Len() >= MaxHistoryEvents-2 {
 		return nil, "", newFailure(ErrRuntime, fmt.Sprintf("The execution reached the maximum number of history events (%d).", MaxHistoryEvents))
 	}
-	d := jsonv.NewObject(3)
-	d.Set("name", st.Name)
-	d.Set("input", Payload{input})
-	d.Set("inputDetails", truncatedFalse())
-	ev := l.add(string(st.Type)+"StateEntered", d)
+	ev := l.enter(string(st.Type)+"StateEntered", st.Name, input)
 	r.enteredID, r.entered = ev.ID, ev.Timestamp
 	if fail := r.checkSize(input, "input"); fail != nil {
 		return nil, "", fail
@@ -81,21 +77,8 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 	if fail := r.checkSize(out, "output"); fail != nil {
 		return nil, "", fail
 	}
-	ed := jsonv.NewObject(4)
-	ed.Set("name", st.Name)
-	ed.Set("output", Payload{out})
-	ed.Set("outputDetails", truncatedFalse())
-	if assigned != nil && assigned.Len() > 0 {
-		av := jsonv.NewObject(assigned.Len())
-		assigned.Range(func(k string, v any) bool {
-			av.Set(k, jsonv.String(v))
-			return true
-		})
-		ed.Set("assignedVariables", av)
-		ed.Set("assignedVariablesDetails", truncatedFalse())
-	}
-	exited := l.exit(string(st.Type)+"StateExited", ed, next)
-	if exited.Details != ed {
+	exited := l.exit(string(st.Type)+"StateExited", st.Name, out, assigned, next)
+	if exited.recorded {
 		// Replayed: the record is the truth (it may hold a random or time-dependent value).
 		out, next = recordedOutput(exited, out), exited.Next
 		assigned = recordedAssigned(exited, assigned)
@@ -274,10 +257,11 @@ func (r *stateRun) failPathValue(pf asl.PathField, field string) (string, *Failu
 
 // recordedOutput is the output a replayed StateExited event recorded.
 func recordedOutput(e *Event, computed any) any {
-	if e.Details == nil {
+	d := e.Details()
+	if d == nil {
 		return computed
 	}
-	v, ok := e.Details.Get("output")
+	v, ok := d.Get("output")
 	if !ok {
 		return computed
 	}
@@ -294,10 +278,11 @@ func recordedOutput(e *Event, computed any) any {
 
 // recordedAssigned is the variables a replayed StateExited event recorded.
 func recordedAssigned(e *Event, computed *jsonv.Object) *jsonv.Object {
-	if e.Details == nil {
+	d := e.Details()
+	if d == nil {
 		return computed
 	}
-	v, ok := e.Details.Get("assignedVariables")
+	v, ok := d.Get("assignedVariables")
 	o, isObj := v.(*jsonv.Object)
 	if !ok || !isObj {
 		return computed

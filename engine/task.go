@@ -252,7 +252,7 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 	default:
 		sd.Set("resource", st.Resource)
 		sd.Set("input", Payload{params})
-		sd.Set("inputDetails", truncatedFalse())
+		sd.Set("inputDetails", notTruncated)
 	}
 	if timeout > 0 {
 		sd.Set("timeoutInSeconds", float64(timeout))
@@ -294,7 +294,7 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 			d.Set("resourceType", resType)
 			d.Set("resource", resName)
 			d.Set("output", Payload{out})
-			d.Set("outputDetails", truncatedFalse())
+			d.Set("outputDetails", notTruncated)
 			r.lane.add(ev.submitted, d)
 		}
 	}
@@ -360,7 +360,7 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 			}
 			d := r.taskDetails(kind, resType, resName)
 			d.Set("output", Payload{o.v})
-			d.Set("outputDetails", truncatedFalse())
+			d.Set("outputDetails", notTruncated)
 			r.lane.add(ev.succeeded, d)
 			return o.v, nil
 		case <-beat:
@@ -401,11 +401,11 @@ func (r *stateRun) timedOut(kind string, ev taskEvents, resType, resName, name s
 // recordedFailure is the failure a replayed TaskFailed-like event recorded.
 func recordedFailure(e *Event) *Failure {
 	f := &Failure{}
-	if e.Details != nil {
-		if v, ok := e.Details.Get("error"); ok {
+	if d := e.Details(); d != nil {
+		if v, ok := d.Get("error"); ok {
 			f.Name, f.HasError = display(v), true
 		}
-		if v, ok := e.Details.Get("cause"); ok {
+		if v, ok := d.Get("cause"); ok {
 			f.Cause, f.HasCause = display(v), true
 		}
 	}

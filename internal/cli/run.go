@@ -264,8 +264,8 @@ func (p *progress) Event(e *engine.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	name := ""
-	if e.Details != nil {
-		if v, ok := e.Details.Get("name"); ok {
+	if d := e.Details(); d != nil {
+		if v, ok := d.Get("name"); ok {
 			name, _ = v.(string)
 		}
 	}
@@ -286,8 +286,8 @@ func (p *progress) Event(e *engine.Event) {
 		fmt.Fprintf(p.w, "%s %s\n", color("31", "✗"), e.Type)
 	case strings.HasSuffix(e.Type, "Failed") || strings.HasSuffix(e.Type, "TimedOut"):
 		msg := e.Type
-		if e.Details != nil {
-			if v, ok := e.Details.Get("error"); ok {
+		if d := e.Details(); d != nil {
+			if v, ok := d.Get("error"); ok {
 				msg += " " + fmt.Sprint(v)
 			}
 		}
