@@ -43,6 +43,7 @@ const (
 	msgTimeout       = "Expression evaluation timeout: Check for infinite loop"
 	msgCancelled     = "Expression evaluation cancelled"
 	msgTooDeep       = "Expression or data is nested too deeply"
+	msgTooLarge      = "The value is too large to be processed"
 )
 
 // newError builds an error; the message is filled in when it leaves the package.

@@ -58,16 +58,17 @@ func (f *frame) bind(name string, v any) {
 
 // evaluator holds the state of one evaluation.
 type evaluator struct {
-	env      *Env
-	root     *frame
-	depth    int
-	maxDepth int
-	steps    uint32
-	deadline time.Time
-	ctx      context.Context
-	now      time.Time
-	nowSet   bool
-	free     []*frame
+	env       *Env
+	root      *frame
+	depth     int
+	maxDepth  int
+	steps     uint32
+	deadline  time.Time
+	ctx       context.Context
+	now       time.Time
+	nowSet    bool
+	free      []*frame
+	allocated int
 }
 
 func newEvaluator(env *Env) *evaluator {
@@ -103,7 +104,10 @@ func (ev *evaluator) run(ast *node, input any) (any, error) {
 	if f, ok := res.(*lambda); ok {
 		return &Function{fn: f, ev: ev}, nil
 	}
-	out := toJSON(res)
+	out, err := toJSONChecked(res)
+	if err != nil {
+		return nil, err
+	}
 	if f, ok := out.(*Function); ok {
 		f.ev = ev
 	}
@@ -167,6 +171,24 @@ func (ev *evaluator) enter() error {
 	return nil
 }
 
+// maxAllocated bounds the total size of the large arrays (ranges, constructed and
+// flattened sequences) one evaluation may build, so that an expression cannot
+// exhaust memory between two checks of the time limit.
+const maxAllocated = 100_000_000
+
+// built accounts for an array of n elements built in one step: large ones count
+// towards maxAllocated and towards the work done between time-limit checks.
+func (ev *evaluator) built(n int) error {
+	if n < 1<<12 {
+		return nil
+	}
+	ev.allocated += n
+	if ev.allocated > maxAllocated {
+		return errTooLarge()
+	}
+	return ev.limitError()
+}
+
 // eval evaluates one node. As in jsonata-js, a result sequence collapses to its only
 // item, or to undefined when empty, unless it was marked to stay an array.
 func (ev *evaluator) eval(n *node, input any, env *frame) (any, error) {
@@ -191,9 +213,9 @@ func (ev *evaluator) eval(n *node, input any, env *frame) (any, error) {
 	case nString, nNumber, nValue:
 		res = n.val
 	case nWildcard:
-		res = evalWildcard(input)
+		res, err = evalWildcard(input)
 	case nDescendant:
-		res = evalDescendants(input)
+		res, err = evalDescendants(input)
 	case nParent:
 		res, _ = ev.lookup(env, n.slot.label)
 	case nCondition:
@@ -295,6 +317,10 @@ func lookupFieldArray(arr []any, key string) any {
 			continue
 		}
 		if vals, ok := items(res); ok {
+			if len(out.vals)+len(vals) > maxSequence {
+				// too large to be a useful result: stop rather than exhaust memory
+				return out
+			}
 			out.vals = append(out.vals, vals...)
 		} else {
 			out.vals = append(out.vals, res)
@@ -367,10 +393,16 @@ func (ev *evaluator) evalArray(n *node, input any, env *frame) (any, error) {
 		if item.kind == nArray {
 			out = append(out, v)
 		} else if vals, ok := items(v); ok {
+			if len(out)+len(vals) > maxSequence {
+				return nil, errSequence()
+			}
 			out = append(out, vals...)
 		} else {
 			out = append(out, v)
 		}
+	}
+	if err := ev.built(len(out)); err != nil {
+		return nil, err
 	}
 	if n.consarray {
 		return &seq{vals: out, cons: true}, nil
@@ -460,16 +492,26 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 	switch n.binop {
 	case opAdd, opSub, opMul, opDiv, opMod:
 		res, e = arithmetic(lhs, rhs, n.binop)
-	case opEq:
-		res = !isUndef(lhs) && !isUndef(rhs) && deepEqual(lhs, rhs)
-	case opNe:
-		res = !isUndef(lhs) && !isUndef(rhs) && !deepEqual(lhs, rhs)
+	case opEq, opNe:
+		res = false
+		if !isUndef(lhs) && !isUndef(rhs) {
+			eq, err := deepEqual(lhs, rhs)
+			if err != nil {
+				return nil, err
+			}
+			res = eq == (n.binop == opEq)
+		}
 	case opLt, opLe, opGt, opGe:
 		res, e = compare(lhs, rhs, n.binop)
 	case opConcat:
 		res, e = concat(lhs, rhs)
 	case opRange:
 		res, e = rangeOf(lhs, rhs)
+		if s, ok := res.(*seq); ok {
+			if err := ev.built(len(s.vals)); err != nil {
+				return nil, err
+			}
+		}
 	case opIn:
 		res = includes(lhs, rhs)
 	}
@@ -612,6 +654,9 @@ func concat(lhs, rhs any) (any, *Error) {
 			return nil, err
 		}
 		rs = s
+	}
+	if len(ls)+len(rs) > maxStringLength {
+		return nil, errTooLarge()
 	}
 	return ls + rs, nil
 }

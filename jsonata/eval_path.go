@@ -244,6 +244,9 @@ func (ev *evaluator) evalStep(step *node, in *stepResult, env *frame, lastStep b
 			first = res
 		}
 		if vals, ok := items(res); ok && !isCons(res) {
+			if len(out)+len(vals) > maxSequence {
+				return stepResult{}, errSequence()
+			}
 			out = append(out, vals...)
 		} else {
 			out = append(out, res)
@@ -251,6 +254,9 @@ func (ev *evaluator) evalStep(step *node, in *stepResult, env *frame, lastStep b
 	}
 	if lastStep && count == 1 && isArray(first) && !isSequence(first) {
 		return stepResult{kind: srValue, value: first}, nil
+	}
+	if err := ev.built(len(out)); err != nil {
+		return stepResult{}, err
 	}
 	return stepResult{kind: srVals, vals: out}, nil
 }
@@ -671,8 +677,8 @@ func (ev *evaluator) evalGroup(pairs [][2]*node, pos int, input any, env *frame)
 				}
 				if reduce {
 					g.tuples = append(g.tuples, t)
-				} else {
-					g.data = appendJS(g.data, item)
+				} else if g.data, err = appendJS(g.data, item); err != nil {
+					return nil, err
 				}
 				continue
 			}
@@ -689,7 +695,10 @@ func (ev *evaluator) evalGroup(pairs [][2]*node, pos int, input any, env *frame)
 		context := g.data
 		genv := env
 		if reduce {
-			t := reduceTuples(g.tuples)
+			t, err := reduceTuples(g.tuples)
+			if err != nil {
+				return nil, err
+			}
 			context = t.focus
 			genv = frameFromTuple(env, t)
 		}
@@ -768,32 +777,40 @@ func groupKey(k any, pos int) (*string, error) {
 }
 
 // reduceTuples merges the tuples of one group: each variable collects its values.
-func reduceTuples(ts []*tuple) *tuple {
+func reduceTuples(ts []*tuple) (*tuple, error) {
 	if len(ts) == 1 {
-		return ts[0]
+		return ts[0], nil
 	}
 	r := ts[0].clone()
+	var err error
 	for _, t := range ts[1:] {
-		r.focus = appendJS(r.focus, t.focus)
+		if r.focus, err = appendJS(r.focus, t.focus); err != nil {
+			return nil, err
+		}
 		for i, name := range t.names {
-			r.set(name, appendJS(r.get(name), t.vals[i]))
+			v, err := appendJS(r.get(name), t.vals[i])
+			if err != nil {
+				return nil, err
+			}
+			r.set(name, v)
 		}
 	}
-	return r
+	return r, nil
 }
 
 // evalWildcard returns the values of all fields of an object (array values are
 // flattened), or the elements of an array.
-func evalWildcard(input any) any {
+func evalWildcard(input any) (any, error) {
 	if s, ok := input.(*seq); ok && s.outerWrapper && len(s.vals) > 0 {
 		input = s.vals[0]
 	}
 	results := newSeq(0)
 	plain := false
+	bg := newBudget()
 	add := func(v any) {
 		if vals, ok := items(v); ok {
 			plain = true
-			results.vals = flattenInto(results.vals, vals, 0)
+			results.vals = flattenInto(results.vals, vals, 0, bg)
 			return
 		}
 		results.vals = append(results.vals, v)
@@ -812,16 +829,23 @@ func evalWildcard(input any) any {
 			add(v)
 		}
 	}
-	if plain {
-		return results.vals
+	if bg.over {
+		return nil, errSequence()
 	}
-	return results
+	if plain {
+		return results.vals, nil
+	}
+	return results, nil
 }
 
-func flattenInto(out []any, vals []any, depth int) []any {
+func flattenInto(out []any, vals []any, depth int, bg *budget) []any {
 	for _, v := range vals {
+		if !bg.take() || len(out) >= maxSequence {
+			bg.over = true
+			return out
+		}
 		if inner, ok := items(v); ok && depth < maxDataDepth {
-			out = flattenInto(out, inner, depth+1)
+			out = flattenInto(out, inner, depth+1, bg)
 		} else {
 			out = append(out, v)
 		}
@@ -830,32 +854,37 @@ func flattenInto(out []any, vals []any, depth int) []any {
 }
 
 // evalDescendants returns the input and all values nested within it.
-func evalDescendants(input any) any {
+func evalDescendants(input any) (any, error) {
 	if isUndef(input) {
-		return undefined
+		return undefined, nil
 	}
 	results := newSeq(0)
-	recurseDescendants(input, results, 0)
-	if len(results.vals) == 1 {
-		return results.vals[0]
+	bg := newBudget()
+	recurseDescendants(input, results, 0, bg)
+	if bg.over {
+		return nil, errSequence()
 	}
-	return results
+	if len(results.vals) == 1 {
+		return results.vals[0], nil
+	}
+	return results, nil
 }
 
-func recurseDescendants(input any, results *seq, depth int) {
-	if depth > maxDataDepth {
+func recurseDescendants(input any, results *seq, depth int, bg *budget) {
+	if depth > maxDataDepth || !bg.take() || len(results.vals) >= maxSequence {
+		bg.over = true
 		return
 	}
 	if vals, ok := items(input); ok {
 		for _, v := range vals {
-			recurseDescendants(v, results, depth+1)
+			recurseDescendants(v, results, depth+1, bg)
 		}
 		return
 	}
 	results.vals = append(results.vals, input)
 	if o, ok := input.(*jsonv.Object); ok {
 		for _, v := range o.Values() {
-			recurseDescendants(v, results, depth+1)
+			recurseDescendants(v, results, depth+1, bg)
 		}
 	}
 }

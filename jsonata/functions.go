@@ -214,6 +214,9 @@ func appendJSON(b []byte, v any, depth int) ([]byte, *Error) {
 	if depth > maxDataDepth {
 		return nil, &Error{Code: "U1001", Message: msgTooDeep}
 	}
+	if len(b) > maxStringLength {
+		return nil, errTooLarge()
+	}
 	var err *Error
 	switch t := v.(type) {
 	case nil:
@@ -275,6 +278,9 @@ func appendJSON(b []byte, v any, depth int) ([]byte, *Error) {
 func appendJSONPretty(b []byte, v any, indent string, depth int) ([]byte, *Error) {
 	if depth > maxDataDepth {
 		return nil, &Error{Code: "U1001", Message: msgTooDeep}
+	}
+	if len(b) > maxStringLength {
+		return nil, errTooLarge()
 	}
 	var err *Error
 	inner := indent + "  "
@@ -530,11 +536,12 @@ func fnClone(ev *evaluator, c callCtx, args []any) (any, error) {
 // limitString guards against building absurdly large strings.
 func limitString(n int) error {
 	if n > maxStringLength || n < 0 {
-		return &Error{Code: "D1001", Message: "The result would be too large", Value: float64(n)}
+		return errTooLarge()
 	}
 	return nil
 }
 
-const maxStringLength = 1 << 28
+// maxStringLength is the longest string (in bytes) an evaluation may build.
+const maxStringLength = 1 << 26
 
 var _ = strings.Builder{}

@@ -250,13 +250,20 @@ func fnKeys(ev *evaluator, c callCtx, args []any) (any, error) {
 		return result, nil
 	}
 	if _, ok := items(args[0]); ok {
-		collectKeys(args[0], map[string]bool{}, result, 0)
+		bg := newBudget()
+		collectKeys(args[0], map[string]bool{}, result, 0, bg)
+		if bg.over {
+			return nil, errTooLarge()
+		}
 	}
 	return result, nil
 }
 
 // collectKeys merges the keys of all objects in (nested) arrays, in first-seen order.
-func collectKeys(v any, seen map[string]bool, out *seq, depth int) {
+func collectKeys(v any, seen map[string]bool, out *seq, depth int, bg *budget) {
+	if !bg.take() {
+		return
+	}
 	if o, ok := v.(*jsonv.Object); ok {
 		for _, k := range o.Keys() {
 			if !seen[k] {
@@ -268,7 +275,7 @@ func collectKeys(v any, seen map[string]bool, out *seq, depth int) {
 	}
 	if arr, ok := items(v); ok && depth < maxDataDepth {
 		for _, e := range arr {
-			collectKeys(e, seen, out, depth+1)
+			collectKeys(e, seen, out, depth+1, bg)
 		}
 	}
 }
@@ -287,20 +294,38 @@ func fnLookup(ev *evaluator, c callCtx, args []any) (any, error) {
 }
 
 func fnAppend(ev *evaluator, c callCtx, args []any) (any, error) {
-	return appendJS(arg(args, 0), arg(args, 1)), nil
+	res, err := appendJS(arg(args, 0), arg(args, 1))
+	if err != nil {
+		return nil, err
+	}
+	if vals, ok := res.([]any); ok {
+		if err := ev.built(len(vals)); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func fnSpread(ev *evaluator, c callCtx, args []any) (any, error) {
-	return spread(args[0]), nil
+	return spread(args[0], 0)
 }
 
-func spread(v any) any {
+func spread(v any, depth int) (any, error) {
 	if arr, ok := items(v); ok {
+		if depth > maxDataDepth {
+			return nil, errTooLarge()
+		}
 		var result any = newSeq(0)
 		for _, e := range arr {
-			result = appendJS(result, spread(e))
+			s, err := spread(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if result, err = appendJS(result, s); err != nil {
+				return nil, err
+			}
 		}
-		return result
+		return result, nil
 	}
 	if o, ok := v.(*jsonv.Object); ok {
 		result := newSeq(o.Len())
@@ -308,9 +333,9 @@ func spread(v any) any {
 		for i, val := range o.Values() {
 			result.vals = append(result.vals, jsonv.ObjectOf(keys[i], val))
 		}
-		return result
+		return result, nil
 	}
-	return v
+	return v, nil
 }
 
 func fnMerge(ev *evaluator, c callCtx, args []any) (any, error) {
@@ -383,7 +408,11 @@ func fnDistinct(ev *evaluator, c callCtx, args []any) (any, error) {
 		default:
 			dup := false
 			for _, o := range others {
-				if deepEqual(e, o) {
+				eq, err := deepEqual(e, o)
+				if err != nil {
+					return nil, err
+				}
+				if eq {
 					dup = true
 					break
 				}

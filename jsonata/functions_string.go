@@ -191,8 +191,13 @@ func fnJoin(ev *evaluator, c callCtx, args []any) (any, error) {
 	}
 	sep, _ := arg(args, 1).(string)
 	strs := make([]string, len(vals))
+	total := len(sep) * len(vals)
 	for i, v := range vals {
 		strs[i], _ = v.(string)
+		total += len(strs[i])
+	}
+	if err := limitString(total); err != nil {
+		return nil, err
 	}
 	return strings.Join(strs, sep), nil
 }

@@ -159,7 +159,7 @@ func (f *Function) Call(args ...any) (any, error) {
 		}
 		return nil, err
 	}
-	return toJSON(res), nil
+	return toJSONChecked(res)
 }
 
 // IsFunction reports whether v is a function value.

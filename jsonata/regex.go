@@ -526,6 +526,9 @@ func fnReplace(ev *evaluator, c callCtx, args []any) (any, error) {
 			}
 			b.WriteString(str[pos : pos+i])
 			b.WriteString(rep)
+			if b.Len() > maxStringLength {
+				return nil, errTooLarge()
+			}
 			pos += i + len(p)
 			count++
 		}
@@ -565,6 +568,9 @@ func fnReplace(ev *evaluator, c callCtx, args []any) (any, error) {
 			return nil, errValue("D3012", sub)
 		}
 		b.WriteString(s)
+		if b.Len() > maxStringLength {
+			return nil, errTooLarge()
+		}
 		pos = m.start + len(m.match)
 		count++
 		if m, err = it.next(); err != nil {
@@ -666,6 +672,9 @@ func fnSplit(ev *evaluator, c callCtx, args []any) (any, error) {
 		} else {
 			parts = strings.Split(str, s)
 		}
+		if len(parts) > maxSequence {
+			return nil, errSequence()
+		}
 		for _, p := range parts {
 			if limit >= 0 && len(result) >= limit {
 				break
@@ -685,6 +694,9 @@ func fnSplit(ev *evaluator, c callCtx, args []any) (any, error) {
 	start := 0
 	count := 0
 	for m != nil && (limit < 0 || count < limit) {
+		if len(result) >= maxSequence {
+			return nil, errSequence()
+		}
 		result = append(result, str[min(start, len(str)):max(min(m.start, len(str)), min(start, len(str)))])
 		start = m.end
 		if m, err = it.next(); err != nil {

@@ -193,15 +193,18 @@ func isArrayOfNumbers(v any) (bool, error) {
 
 // appendJS is jsonata-js's fn.append: undefined arguments are ignored, scalars are
 // promoted to arrays and the result is a new plain array.
-func appendJS(a, b any) any {
+func appendJS(a, b any) (any, error) {
 	if isUndef(a) {
-		return b
+		return b, nil
 	}
 	if isUndef(b) {
-		return a
+		return a, nil
 	}
 	av, aok := items(a)
 	bv, bok := items(b)
+	if len(av)+len(bv) >= maxSequence {
+		return nil, errSequence()
+	}
 	out := make([]any, 0, len(av)+len(bv)+2)
 	if aok {
 		out = append(out, av...)
@@ -213,11 +216,24 @@ func appendJS(a, b any) any {
 	} else {
 		out = append(out, b)
 	}
-	return out
+	return out, nil
 }
 
-// deepEqual is jsonata-js's isDeepEqual (used by = and !=, $distinct).
-func deepEqual(a, b any) bool {
+// deepEqual is jsonata-js's isDeepEqual (used by = and !=, $distinct). It reports an
+// error if the values are too large to compare.
+func deepEqual(a, b any) (bool, error) {
+	bg := newBudget()
+	eq := deepEqualB(a, b, bg)
+	if bg.over {
+		return false, errTooLarge()
+	}
+	return eq, nil
+}
+
+func deepEqualB(a, b any, bg *budget) bool {
+	if !bg.take() {
+		return false
+	}
 	switch x := a.(type) {
 	case undefinedType:
 		return isUndef(b)
@@ -247,7 +263,7 @@ func deepEqual(a, b any) bool {
 		vals := x.Values()
 		for i, k := range keys {
 			w, ok := y.Get(k)
-			if !ok || !deepEqual(vals[i], w) {
+			if !ok || !deepEqualB(vals[i], w, bg) {
 				return false
 			}
 		}
@@ -258,8 +274,11 @@ func deepEqual(a, b any) bool {
 		if !ok || len(av) != len(bv) {
 			return false
 		}
+		if len(av) > 0 && &av[0] == &bv[0] {
+			return true
+		}
 		for i := range av {
-			if !deepEqual(av[i], bv[i]) {
+			if !deepEqualB(av[i], bv[i], bg) {
 				return false
 			}
 		}
@@ -321,17 +340,27 @@ func sameRef(a, b any) bool {
 // become []any and undefined members are dropped (as JSON.stringify drops them).
 // Functions stay as *Function values. It copies only the containers it must change.
 func toJSON(v any) any {
-	out, _ := toJSONDepth(v, 0)
+	out, _ := toJSONChecked(v)
 	return out
 }
 
-func toJSONDepth(v any, depth int) (any, bool) {
-	if depth > maxDataDepth {
+// toJSONChecked is toJSON that reports values too large to convert.
+func toJSONChecked(v any) (any, error) {
+	bg := newBudget()
+	out, _ := toJSONDepth(v, 0, bg)
+	if bg.over {
+		return nil, errTooLarge()
+	}
+	return out, nil
+}
+
+func toJSONDepth(v any, depth int, bg *budget) (any, bool) {
+	if depth > maxDataDepth || !bg.take() {
 		return v, false
 	}
 	switch t := v.(type) {
 	case *seq:
-		if clean(t.vals) {
+		if clean(t.vals, bg) {
 			return t.vals, true
 		}
 		out := make([]any, 0, len(t.vals))
@@ -339,14 +368,14 @@ func toJSONDepth(v any, depth int) (any, bool) {
 			if isUndef(e) {
 				continue
 			}
-			c, _ := toJSONDepth(e, depth+1)
+			c, _ := toJSONDepth(e, depth+1, bg)
 			out = append(out, c)
 		}
 		return out, true
 	case []any:
 		var out []any
 		for i, e := range t {
-			c, changed := toJSONDepth(e, depth+1)
+			c, changed := toJSONDepth(e, depth+1, bg)
 			if !changed && !isUndef(e) {
 				if out != nil {
 					out = append(out, e)
@@ -370,7 +399,7 @@ func toJSONDepth(v any, depth int) (any, bool) {
 		keys := t.Keys()
 		vals := t.Values()
 		for i, k := range keys {
-			c, changed := toJSONDepth(vals[i], depth+1)
+			c, changed := toJSONDepth(vals[i], depth+1, bg)
 			if !changed && !isUndef(vals[i]) {
 				if out != nil {
 					out.Set(k, vals[i])
@@ -396,13 +425,45 @@ func toJSONDepth(v any, depth int) (any, bool) {
 	case *tupleStream:
 		out := make([]any, 0, len(t.tuples))
 		for _, tp := range t.tuples {
-			c, _ := toJSONDepth(tp.focus, depth+1)
+			c, _ := toJSONDepth(tp.focus, depth+1, bg)
 			out = append(out, c)
 		}
 		return out, true
 	}
 	return v, false
 }
+
+// budget bounds the work of one walk over data. Values can share structure (an
+// object whose fields all refer to the same object), so a walk can be exponentially
+// longer than the memory the value occupies; walks stop when their budget runs out.
+type budget struct {
+	left int
+	over bool
+}
+
+// maxWalk is the number of values one walk may visit.
+const maxWalk = 50_000_000
+
+func newBudget() *budget { return &budget{left: maxWalk} }
+
+func (b *budget) take() bool {
+	if b.left <= 0 {
+		b.over = true
+		return false
+	}
+	b.left--
+	return true
+}
+
+func errTooLarge() *Error {
+	return &Error{Code: "U1001", Message: msgTooLarge}
+}
+
+// maxSequence is the longest sequence or array an evaluation may build (the limit
+// jsonata-js puts on ranges); longer ones are a D2015 error.
+const maxSequence = 10_000_000
+
+func errSequence() *Error { return errValue("D2015", float64(maxSequence)) }
 
 // maxDataDepth bounds recursion over data structures (which expressions can build
 // arbitrarily deep) so that walking them cannot exhaust the Go stack.
@@ -412,12 +473,12 @@ const maxDataDepth = 10000
 // level, so a sequence can be returned as its slice without conversion (nested
 // containers are converted by toJSON only if they need it, which this cannot tell,
 // so any container other than a scalar makes it unclean unless it needs no change).
-func clean(vals []any) bool {
+func clean(vals []any, bg *budget) bool {
 	for _, e := range vals {
 		switch e.(type) {
 		case nil, bool, float64, string:
 		case *jsonv.Object, []any:
-			if _, changed := toJSONDepth(e, 1); changed {
+			if _, changed := toJSONDepth(e, 1, bg); changed {
 				return false
 			}
 		default:
