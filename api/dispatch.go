@@ -229,8 +229,7 @@ func (d *Dispatcher) verify(r *http.Request, info *RequestInfo, p Protocol, body
 	}
 	hash := ""
 	if !streamed {
-		sum := sha256.Sum256(body)
-		hash = hex.EncodeToString(sum[:])
+		hash = sha256Hex(body)
 	}
 	principal, err := d.opts.Verifier.Verify(r, hash)
 	if err != nil {
@@ -368,4 +367,9 @@ func (d *Dispatcher) serveHealth(w http.ResponseWriter, r *http.Request) {
 		Checks    []result `json:"checks"`
 	}{status, d.opts.Version, d.opts.Region, d.opts.AccountID, services, checks})
 	writeBody(w, code, "application/json", body)
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -27,11 +27,23 @@ type Scope struct {
 // for a presigned URL, its X-Amz-Credential parameter. ok is false for an unsigned or
 // malformed request.
 func ParseScope(r *http.Request) (s Scope, ok bool) {
-	sr, err := parseSignature(r)
-	if err != nil || sr == nil {
-		return Scope{}, false
+	// Only the credential is read: routing needs the scope even when the rest of the
+	// signature is broken (then verification, if on, says what is wrong).
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		alg, rest, _ := strings.Cut(strings.TrimSpace(auth), " ")
+		if alg != sigV4Algorithm {
+			return Scope{}, false
+		}
+		cred = ""
+		for part := range strings.SplitSeq(rest, ",") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Credential="); ok {
+				cred = v
+			}
+		}
 	}
-	return sr.scope, true
+	s, err := parseCredential(cred)
+	return s, err == nil
 }
 
 // AuthFailure says why a signature was refused; each protocol's services name the same
