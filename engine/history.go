@@ -102,6 +102,15 @@ func (e *Event) JSON() *jsonv.Object {
 	return o
 }
 
+// DetailsJSON is the details object as the API returns it, as JSON text ("" for none).
+func (e *Event) DetailsJSON() string {
+	d := e.Details()
+	if d == nil {
+		return ""
+	}
+	return jsonv.String(renderPayloads(d))
+}
+
 // renderPayloads replaces Payload values by their JSON text, as the API returns them.
 func renderPayloads(d *jsonv.Object) *jsonv.Object {
 	out := jsonv.NewObject(d.Len())

@@ -65,6 +65,10 @@ type Event struct {
 	Type            string
 	Timestamp       time.Time
 	Details         string
+	// Lane and Next are the engine's replay position (see engine.Event); not part of the
+	// AWS shape.
+	Lane string
+	Next string
 }
 
 // ExecutionCreateParams creates an execution with its first history events (ids 1..n).

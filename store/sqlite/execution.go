@@ -133,9 +133,9 @@ const eventInsertRows = 8
 func insertEvents(tx *wtx, execID int64, events []*store.Event) error {
 	for len(events) > 0 {
 		n := min(len(events), eventInsertRows)
-		args := make([]any, 0, n*6)
+		args := make([]any, 0, n*8)
 		for _, ev := range events[:n] {
-			args = append(args, execID, ev.ID, ev.PreviousEventID, ev.Type, ev.Timestamp.UnixMicro(), ev.Details)
+			args = append(args, execID, ev.ID, ev.PreviousEventID, ev.Type, ev.Timestamp.UnixMicro(), ev.Details, ev.Lane, ev.Next)
 		}
 		if _, err := tx.exec(insertEventsSQL[n], args...); err != nil {
 			if isUniqueViolation(err) {
@@ -151,8 +151,8 @@ func insertEvents(tx *wtx, execID int64, events []*store.Event) error {
 var insertEventsSQL = func() [eventInsertRows + 1]string {
 	var qs [eventInsertRows + 1]string
 	for n := 1; n <= eventInsertRows; n++ {
-		qs[n] = `INSERT INTO events (execution_id, id, previous_event_id, type, timestamp, details) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
+		qs[n] = `INSERT INTO events (execution_id, id, previous_event_id, type, timestamp, details, lane, next) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
 	}
 	return qs
 }()
@@ -449,12 +449,12 @@ func (s *Store) ExecutionEventList(ctx context.Context, p *store.ExecutionEventL
 		}
 	}
 	n := store.PageSize(p.MaxResults)
-	query := `SELECT id, previous_event_id, type, timestamp, details FROM events WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?`
+	query := `SELECT id, previous_event_id, type, timestamp, details, lane, next FROM events WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?`
 	if p.Reverse {
 		if from == 0 {
 			from = 1 << 62
 		}
-		query = `SELECT id, previous_event_id, type, timestamp, details FROM events WHERE execution_id = ? AND id < ? ORDER BY id DESC LIMIT ?`
+		query = `SELECT id, previous_event_id, type, timestamp, details, lane, next FROM events WHERE execution_id = ? AND id < ? ORDER BY id DESC LIMIT ?`
 	}
 	res := &store.ExecutionEventListResult{}
 	err := s.readTx(ctx, func(r *reader) error {
@@ -475,7 +475,7 @@ func (s *Store) ExecutionEventList(ctx context.Context, p *store.ExecutionEventL
 		for rows.Next() {
 			var ev store.Event
 			var ts int64
-			if err := rows.Scan(&ev.ID, &ev.PreviousEventID, &ev.Type, &ts, &ev.Details); err != nil {
+			if err := rows.Scan(&ev.ID, &ev.PreviousEventID, &ev.Type, &ts, &ev.Details, &ev.Lane, &ev.Next); err != nil {
 				return err
 			}
 			ev.Timestamp = time.UnixMicro(ts).UTC()
