@@ -49,8 +49,8 @@ func (s *Store) insertToken(tx *wtx, t *store.TaskToken) error {
 
 // completeToken closes an open token; executionARN, when set, must be the token's.
 func completeToken(tx *wtx, token, executionARN string, at time.Time) error {
-	n, err := tx.execN(`UPDATE task_tokens SET status = ?, completed_at = ?
-		WHERE token = ? AND status = ? AND (?4 = '' OR execution_arn = ?4)`,
+	n, err := tx.execN(`UPDATE task_tokens SET status = ?1, completed_at = ?2
+		WHERE token = ?3 AND status = ?4 AND (?5 = '' OR execution_arn = ?5)`,
 		store.TaskTokenStatusCompleted, at.UnixMicro(), token, store.TaskTokenStatusWaiting, executionARN)
 	if err != nil || n == 1 {
 		return err
