@@ -48,8 +48,8 @@ var appendTests = map[string]func(*testing.T, store.Store){
 		before := must(s.ExecutionGetByARN(ctx, &store.ExecutionGetByARNParams{ARN: e.ARN}))
 		hist := history(t, s, e.ARN)
 		bad := []*store.ExecutionAppendEventsParams{
-			{ARN: e.ARN, Events: steps(2, 2)},                    // id 3 is taken
-			{ARN: e.ARN, Events: steps(4, 1)},                    // a gap: 5 after 3
+			{ARN: e.ARN, Events: steps(2, 2)},                         // id 3 is taken
+			{ARN: e.ARN, Events: steps(4, 1)},                         // a gap: 5 after 3
 			{ARN: e.ARN, Events: append(steps(3, 1), steps(5, 1)...)}, // a gap inside the batch
 			{ARN: e.ARN, Events: append(steps(3, 1), steps(3, 1)...)}, // the same id twice
 		}
@@ -122,9 +122,9 @@ var appendTests = map[string]func(*testing.T, store.Store){
 			ps = append(ps, &store.ExecutionAppendEventsParams{ARN: e.ARN, Events: steps(1, 3),
 				Update: &store.ExecutionUpdate{Snapshot: []byte{byte(i)}}, TimersSet: []*store.Timer{{Key: "k", Due: at(i)}}})
 		}
-		ps[3].Events = steps(2, 3)                                            // conflict
+		ps[3].Events = steps(2, 3)                                                                           // conflict
 		ps = append(ps, &store.ExecutionAppendEventsParams{ARN: execARN("sm", "nope"), Events: steps(1, 1)}) // missing
-		ps = append(ps, &store.ExecutionAppendEventsParams{})                                              // invalid
+		ps = append(ps, &store.ExecutionAppendEventsParams{})                                                // invalid
 		// Two appends for one execution in one call apply in order.
 		ps = append(ps, &store.ExecutionAppendEventsParams{ARN: ps[0].ARN, Events: steps(4, 2)})
 		errs, err := s.ExecutionAppendEventsMany(ctx, ps)

@@ -263,7 +263,6 @@ var versionTests = map[string]func(*testing.T, store.Store){
 	},
 }
 
-
 var aliasTests = map[string]func(*testing.T, store.Store){
 	"CreateGetUpdate": func(t *testing.T, s store.Store) {
 		ctx := t.Context()

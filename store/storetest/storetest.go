@@ -58,9 +58,9 @@ func Run(t *testing.T, open Opener) {
 
 const arnPrefix = "arn:aws:states:us-east-1:123456789012:"
 
-func smARN(name string) string        { return arnPrefix + "stateMachine:" + name }
-func execARN(sm, name string) string  { return arnPrefix + "execution:" + sm + ":" + name }
-func activityARN(name string) string  { return arnPrefix + "activity:" + name }
+func smARN(name string) string         { return arnPrefix + "stateMachine:" + name }
+func execARN(sm, name string) string   { return arnPrefix + "execution:" + sm + ":" + name }
+func activityARN(name string) string   { return arnPrefix + "activity:" + name }
 func mapRunARN(sm, name string) string { return arnPrefix + "mapRun:" + sm + "/" + name }
 
 var base = time.Date(2025, 3, 14, 15, 9, 26, 535897000, time.UTC)
