@@ -1,0 +1,77 @@
+package sfn
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/store"
+)
+
+// The errors of the Step Functions API, with AWS's codes and message forms.
+
+func errInvalidArn(format string, a ...any) error {
+	return api.Errorf("InvalidArn", format, a...)
+}
+
+func errInvalidName(n string) error {
+	return api.Errorf("InvalidName", "Invalid Name: '%s'", n)
+}
+
+func errStateMachineDoesNotExist(a string) error {
+	return api.Errorf("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", a)
+}
+
+func errExecutionDoesNotExist(a string) error {
+	return api.Errorf("ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", a)
+}
+
+func errActivityDoesNotExist(a string) error {
+	return api.Errorf("ActivityDoesNotExist", "Activity Does Not Exist: '%s'", a)
+}
+
+func errResourceNotFound(a string) error {
+	return api.Errorf("ResourceNotFound", "Resource not found: '%s'", a)
+}
+
+func errValidation(format string, a ...any) error {
+	return api.Errorf("ValidationException", format, a...)
+}
+
+func errInvalidExecutionInput(msg string) error {
+	return api.Errorf("InvalidExecutionInput", "Invalid execution input: %s", msg)
+}
+
+func errInvalidOutput(msg string) error {
+	return api.Errorf("InvalidOutput", "Invalid output: %s", msg)
+}
+
+func errInvalidToken(msg string) error {
+	return api.Errorf("InvalidToken", "Invalid Token: '%s'", msg)
+}
+
+func errTaskDoesNotExist() error {
+	return api.NewError("TaskDoesNotExist", "Task Does Not Exist")
+}
+
+func errTaskTimedOut() error {
+	return api.NewError("TaskTimedOut", "Task Timed Out")
+}
+
+// mapError is the service's error mapping: store sentinels that escape an operation
+// become internal errors (each operation maps the ones it expects itself).
+func mapError(err error) *api.Error {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	switch {
+	case errors.Is(err, store.ErrInvalidToken):
+		return api.NewError("InvalidToken", "Invalid pagination token")
+	case errors.Is(err, store.ErrClosed):
+		return api.InternalError("ServiceUnavailable").WithStatus(503)
+	}
+	return nil
+}
+
+var _ = fmt.Sprintf

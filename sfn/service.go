@@ -1,0 +1,119 @@
+package sfn
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"sync"
+
+	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/engine"
+	"github.com/stepwise-dev/stepwise/integrations"
+	"github.com/stepwise-dev/stepwise/internal/clock"
+	"github.com/stepwise-dev/stepwise/store"
+)
+
+// Config wires the service.
+type Config struct {
+	Store     store.Store
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	Tasks     *integrations.Registry
+	AccountID string
+	Region    string
+	// TokenKey signs task tokens; keep it stable across restarts so callbacks still work.
+	TokenKey []byte
+}
+
+// Service is the Step Functions API and runner.
+type Service struct {
+	cfg    Config
+	eng    *engine.Engine
+	writer *writer
+
+	mu      sync.Mutex
+	running map[string]*engine.Execution // Standard executions in this process
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// New returns a service; call Start before serving.
+func New(cfg Config) *Service {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Tasks == nil {
+		cfg.Tasks = integrations.NewRegistry()
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "123456789012"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if len(cfg.TokenKey) == 0 {
+		cfg.TokenKey = make([]byte, 32)
+		_, _ = rand.Read(cfg.TokenKey)
+	}
+	s := &Service{cfg: cfg, running: map[string]*engine.Execution{}}
+	s.eng = engine.New(engine.Config{Clock: cfg.Clock, Tasks: cfg.Tasks, Logger: cfg.Logger, TokenKey: cfg.TokenKey})
+	s.writer = newWriter(cfg.Store, cfg.Logger)
+	return s
+}
+
+// Start starts the history writer and resumes the executions that were running.
+func (s *Service) Start(ctx context.Context) error {
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.writer.start()
+	return s.resumeAll(ctx)
+}
+
+// Stop stops running executions (they resume on the next Start) and flushes the history.
+// It is safe to call twice.
+func (s *Service) Stop(ctx context.Context) error {
+	var err error
+	s.once.Do(func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.wg.Wait()
+		err = s.writer.stop(ctx)
+	})
+	return err
+}
+
+// JSONService is the AWSStepFunctions JSON 1.0 service for the api dispatcher.
+func (s *Service) JSONService() *api.JSONService {
+	ops := map[string]api.JSONHandler{
+		"CreateStateMachine":               api.JSONOp(s.CreateStateMachine),
+		"DescribeStateMachine":             api.JSONOp(s.DescribeStateMachine),
+		"ListStateMachines":                api.JSONOp(s.ListStateMachines),
+		"UpdateStateMachine":               api.JSONOp(s.UpdateStateMachine),
+		"DeleteStateMachine":               api.JSONOp(s.DeleteStateMachine),
+		"ValidateStateMachineDefinition":   api.JSONOp(s.ValidateStateMachineDefinition),
+		"StartExecution":                   api.JSONOp(s.StartExecution),
+		"StartSyncExecution":               api.JSONOp(s.StartSyncExecution),
+		"DescribeExecution":                api.JSONOp(s.DescribeExecution),
+		"ListExecutions":                   api.JSONOp(s.ListExecutions),
+		"GetExecutionHistory":              api.JSONOp(s.GetExecutionHistory),
+		"StopExecution":                    api.JSONOp(s.StopExecution),
+		"DescribeStateMachineForExecution": api.JSONOp(s.DescribeStateMachineForExecution),
+		"TagResource":                      api.JSONOp(s.TagResource),
+		"UntagResource":                    api.JSONOp(s.UntagResource),
+		"ListTagsForResource":              api.JSONOp(s.ListTagsForResource),
+	}
+	return &api.JSONService{
+		TargetPrefix:   "AWSStepFunctions",
+		SigningName:    "states",
+		Protocol:       api.ProtocolJSON10,
+		ErrorNamespace: "com.amazonaws.swf.service.v2.model",
+		MapError:       mapError,
+		Operations:     ops,
+	}
+}

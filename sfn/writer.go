@@ -1,0 +1,198 @@
+package sfn
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/stepwise-dev/stepwise/engine"
+	"github.com/stepwise-dev/stepwise/jsonv"
+	"github.com/stepwise-dev/stepwise/store"
+)
+
+// writer commits history events to the store in batches: one transaction carries the
+// events of many executions (group commit), so durable transitions cost a fraction of a
+// transaction each. A single goroutine commits, so each execution's events stay in order.
+type writer struct {
+	st  store.Store
+	log *slog.Logger
+	ch  chan item
+	wg  sync.WaitGroup
+}
+
+type item struct {
+	arn   string
+	ev    *store.Event
+	upd   *store.ExecutionUpdate
+	flush chan struct{} // closed once everything before it is committed
+}
+
+const maxBatch = 4096
+
+func newWriter(st store.Store, log *slog.Logger) *writer {
+	return &writer{st: st, log: log, ch: make(chan item, 8*maxBatch)}
+}
+
+func (w *writer) start() {
+	w.wg.Add(1)
+	go w.loop()
+}
+
+// stop commits what is queued; callers must not enqueue after it.
+func (w *writer) stop(ctx context.Context) error {
+	close(w.ch)
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flush waits until everything enqueued so far is committed.
+func (w *writer) flush(ctx context.Context) {
+	c := make(chan struct{})
+	w.ch <- item{flush: c}
+	select {
+	case <-c:
+	case <-ctx.Done():
+	}
+}
+
+func (w *writer) loop() {
+	defer w.wg.Done()
+	for first := range w.ch {
+		batch := []item{first}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case it, ok := <-w.ch:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, it)
+			default:
+				break drain
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+func (w *writer) commit(batch []item) {
+	var params []*store.ExecutionAppendEventsParams
+	byARN := map[string]*store.ExecutionAppendEventsParams{}
+	var flushes []chan struct{}
+	for _, it := range batch {
+		if it.flush != nil {
+			flushes = append(flushes, it.flush)
+			continue
+		}
+		p := byARN[it.arn]
+		if p == nil {
+			p = &store.ExecutionAppendEventsParams{ARN: it.arn}
+			byARN[it.arn] = p
+			params = append(params, p)
+		}
+		p.Events = append(p.Events, it.ev)
+		if it.upd != nil {
+			p.Update = it.upd
+		}
+	}
+	if len(params) > 0 {
+		for attempt := 0; ; attempt++ {
+			errs, err := w.st.ExecutionAppendEventsMany(context.Background(), params)
+			if err == nil {
+				for i, e := range errs {
+					if e != nil {
+						w.log.Error("history append refused", "execution_arn", params[i].ARN, "error", e)
+					}
+				}
+				break
+			}
+			w.log.Error("history commit failed", "error", err, "attempt", attempt)
+			if attempt == 4 {
+				break
+			}
+			time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond) // back off from a busy database
+		}
+	}
+	for _, f := range flushes {
+		close(f)
+	}
+}
+
+// sink hands one execution's new events to the writer.
+type sink struct {
+	w   *writer
+	arn string
+}
+
+// Event implements engine.Sink.
+func (k *sink) Event(e *engine.Event) {
+	k.w.ch <- item{arn: k.arn, ev: eventToStore(e), upd: updateFor(e)}
+}
+
+// eventToStore converts an engine event for the store. The lane and next state, which the
+// engine needs to replay, travel beside the AWS details.
+func eventToStore(e *engine.Event) *store.Event {
+	return &store.Event{ID: e.ID, PreviousEventID: e.PreviousEventID, Type: e.Type, Timestamp: e.Timestamp,
+		Details: e.DetailsJSON(), Lane: e.Lane, Next: e.Next}
+}
+
+// eventFromStore rebuilds an engine event to resume an execution.
+func eventFromStore(e *store.Event) *engine.Event {
+	var d *jsonv.Object
+	if e.Details != "" {
+		if v, err := jsonv.DecodeString(e.Details); err == nil {
+			d, _ = v.(*jsonv.Object)
+		}
+	}
+	return engine.RecordedEvent(e.ID, e.PreviousEventID, e.Timestamp, e.Type, e.Lane, e.Next, d)
+}
+
+// updateFor is the execution row change an event implies: the end of the execution.
+func updateFor(e *engine.Event) *store.ExecutionUpdate {
+	var status store.ExecutionStatus
+	switch e.Type {
+	case "ExecutionSucceeded":
+		status = store.ExecutionStatusSucceeded
+	case "ExecutionFailed":
+		status = store.ExecutionStatusFailed
+	case "ExecutionTimedOut":
+		status = store.ExecutionStatusTimedOut
+	case "ExecutionAborted":
+		status = store.ExecutionStatusAborted
+	default:
+		return nil
+	}
+	stop := e.Timestamp
+	u := &store.ExecutionUpdate{Status: status, StopDate: &stop}
+	d := e.Details()
+	if v, ok := d.Get("output"); ok {
+		s := payloadText(v)
+		u.Output = &s
+	}
+	if v, ok := d.Get("error"); ok {
+		s, _ := v.(string)
+		u.Error = &s
+	}
+	if v, ok := d.Get("cause"); ok {
+		s, _ := v.(string)
+		u.Cause = &s
+	}
+	return u
+}
+
+func payloadText(v any) string {
+	if p, ok := v.(engine.Payload); ok {
+		return jsonv.String(p.V)
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return jsonv.String(v)
+}
