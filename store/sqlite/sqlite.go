@@ -218,7 +218,7 @@ func (s *Store) rstmt(ctx context.Context, query string) (*sql.Stmt, error) {
 // querier is what the read helpers need; both the write transaction and reads satisfy
 // it, so a lookup is written once and used inside writes and by Get methods alike.
 type querier interface {
-	queryRow(query string, args ...any) *sql.Row
+	queryRow(query string, args ...any) scanner
 	query(query string, args ...any) (*sql.Rows, error)
 }
 
@@ -256,14 +256,10 @@ func (r *reader) stmt(query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-func (r *reader) queryRow(query string, args ...any) *sql.Row {
+func (r *reader) queryRow(query string, args ...any) scanner {
 	st, err := r.stmt(query)
 	if err != nil {
-		// Unprepared, the query still yields a Row that reports the error on Scan.
-		if r.tx != nil {
-			return r.tx.QueryRowContext(r.ctx, query, args...)
-		}
-		return r.s.rdb.QueryRowContext(r.ctx, query, args...)
+		return errRow{err}
 	}
 	return st.QueryRowContext(r.ctx, args...)
 }
@@ -275,3 +271,8 @@ func (r *reader) query(query string, args ...any) (*sql.Rows, error) {
 	}
 	return st.QueryContext(r.ctx, args...)
 }
+
+// errRow is a row whose query could not even be prepared (the store is closed, say).
+type errRow struct{ err error }
+
+func (e errRow) Scan(...any) error { return e.err }

@@ -22,3 +22,17 @@ func TestStore(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, openTemp)
 }
+
+func TestStoreReopen(t *testing.T) {
+	t.Parallel()
+	storetest.RunReopen(t, func(t *testing.T) storetest.Opener {
+		path := filepath.Join(t.TempDir(), "stepwise.db")
+		return func(t *testing.T) store.Store {
+			s, err := sqlite.Open(t.Context(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	})
+}

@@ -168,11 +168,10 @@ func (t *wtx) execN(query string, args ...any) (int64, error) {
 	return res.RowsAffected()
 }
 
-func (t *wtx) queryRow(query string, args ...any) *sql.Row {
+func (t *wtx) queryRow(query string, args ...any) scanner {
 	st, err := t.stmt(query)
 	if err != nil {
-		// A Row carrying the error: QueryRowContext on a closed conn reports it on Scan.
-		return t.s.wconn.QueryRowContext(t.ctx, query, args...)
+		return errRow{err}
 	}
 	return st.QueryRowContext(t.ctx, args...)
 }
