@@ -196,7 +196,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.ln = ln
 	s.state = stateStarted
 	go s.serve(ln)
-	s.log.Info("stepwise server started", "url", s.urlLocked(), "data_dir", s.cfg.DataDir)
+	s.log.Debug("stepwise server started", "url", s.urlLocked(), "data_dir", s.cfg.DataDir)
 	return nil
 }
 
@@ -235,7 +235,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	errs = append(errs, s.stopServices(ctx)...)
 	s.stopErr = errors.Join(errs...)
-	s.log.Info("stepwise server stopped")
+	s.log.Debug("stepwise server stopped")
 	return s.stopErr
 }
 

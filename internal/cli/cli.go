@@ -21,6 +21,7 @@ func commands() []command {
 		{"run", "run a state machine to completion in this process", runCmd},
 		{"validate", "check state machine definitions and list every problem", validateCmd},
 		{"bench", "measure executions per second and states per second of a definition", benchCmd},
+		{"server", "serve the AWS APIs (Step Functions...) on one port for the aws CLI and SDKs", serverCmd},
 		{"version", "print the version", func(_ []string, _ io.Reader, out, _ io.Writer) int {
 			fmt.Fprintln(out, "stepwise", Version)
 			return 0

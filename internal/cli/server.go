@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/stepwise-dev/stepwise/server"
+)
+
+// shutdownGrace is how long requests in flight may finish after SIGTERM or SIGINT.
+const shutdownGrace = 30 * time.Second
+
+func serverCmd(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveUntil(ctx, args, os.Getenv, stdout, stderr)
+}
+
+// serverServices are the services `stepwise server` serves; the dispatcher's health page
+// is always there.
+func serverServices() []server.Service {
+	return nil
+}
+
+// serveUntil runs the server until ctx ends (a signal) or the listener fails.
+func serveUntil(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	envOr := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", envOr("STEPWISE_LISTEN", server.DefaultListen),
+		"address to serve on (env STEPWISE_LISTEN); beyond loopback it requires credentials")
+	dataDir := fs.String("data-dir", envOr("STEPWISE_DATA_DIR", ""),
+		"directory for everything the server keeps (env STEPWISE_DATA_DIR; default ~/"+server.DefaultDataDirName+")")
+	region := fs.String("region", envOr("STEPWISE_REGION", server.DefaultRegion), "region in ARNs (env STEPWISE_REGION)")
+	account := fs.String("account-id", envOr("STEPWISE_ACCOUNT_ID", server.DefaultAccountID), "account id in ARNs (env STEPWISE_ACCOUNT_ID)")
+	logLevel := fs.String("log-level", envOr("STEPWISE_LOG_LEVEL", "info"), "debug (every request), info, warn or error (env STEPWISE_LOG_LEVEL)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: stepwise server [--listen ADDR] [--data-dir DIR] [--region R] [--account-id ID] [--log-level L]")
+		fmt.Fprintln(stderr, "\nServes the AWS APIs on one port until SIGINT or SIGTERM. Requests must be signed with")
+		fmt.Fprintln(stderr, "STEPWISE_ACCESS_KEY_ID / STEPWISE_SECRET_ACCESS_KEY when both are set (and then")
+		fmt.Fprintln(stderr, "--listen may name a non-loopback address); otherwise signatures are not checked.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "stepwise server: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "stepwise server: --log-level: %v\n", err)
+		return 2
+	}
+	keyID, secret := getenv("STEPWISE_ACCESS_KEY_ID"), getenv("STEPWISE_SECRET_ACCESS_KEY")
+	var creds map[string]string
+	switch {
+	case keyID != "" && secret != "":
+		creds = map[string]string{keyID: secret}
+	case keyID != "" || secret != "":
+		fmt.Fprintln(stderr, "stepwise server: set both STEPWISE_ACCESS_KEY_ID and STEPWISE_SECRET_ACCESS_KEY, or neither")
+		return 2
+	}
+
+	srv, err := server.New(server.Config{
+		Listen:      *listen,
+		DataDir:     *dataDir,
+		Region:      *region,
+		AccountID:   *account,
+		Credentials: creds,
+		Services:    serverServices(),
+		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Version:     Version,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "stepwise server: %v\n", err)
+		if errors.Is(err, server.ErrCredentialsRequired) {
+			fmt.Fprintln(stderr, "  (set STEPWISE_ACCESS_KEY_ID and STEPWISE_SECRET_ACCESS_KEY; clients then sign with that key)")
+		}
+		return 2
+	}
+	if err := srv.Start(ctx); err != nil {
+		fmt.Fprintf(stderr, "stepwise server: %v\n", err)
+		return 1
+	}
+	printBanner(stdout, srv, keyID)
+
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stderr, "stepwise server: stopping")
+	case <-srv.Done():
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Stop(stopCtx); err != nil {
+		fmt.Fprintf(stderr, "stepwise server: %v\n", err)
+		return 1
+	}
+	if err := srv.Err(); err != nil {
+		fmt.Fprintf(stderr, "stepwise server: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stderr, "stepwise server: stopped")
+	return 0
+}
+
+func printBanner(w io.Writer, srv *server.Server, keyID string) {
+	url := srv.URL()
+	line := func(key, format string, args ...any) {
+		fmt.Fprintf(w, "  %-16s %s\n", key, fmt.Sprintf(format, args...))
+	}
+	fmt.Fprintf(w, "stepwise %s serving on %s\n", Version, url)
+	line("data directory", "%s", srv.DataDir())
+	line("persistence", "sqlite: %s", srv.DatabasePath())
+	line("account, region", "%s, %s", srv.AccountID(), srv.Region())
+	if srv.SignaturesChecked() {
+		line("signatures", "required, with access key %s", keyID)
+	} else {
+		line("signatures", "not checked (any access key works)")
+	}
+	line("health", "%s/_stepwise/health", url)
+	line("clients", "aws --endpoint-url %s ...   boto3.client(..., endpoint_url=%q)", url, url)
+}
