@@ -271,16 +271,17 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 	defer cancel()
 	beat := make(chan struct{}, 1)
 	req := &integrations.Request{
-		Resource:     st.Resource,
-		Pattern:      pattern,
-		Input:        params,
-		TaskToken:    r.token,
-		ExecutionARN: r.x.params.ExecutionARN,
-		StateMachine: r.x.params.StateMachineName,
-		StateName:    st.Name,
-		Attempt:      r.retry,
-		TimeoutSec:   timeout,
-		HeartbeatSec: heartbeat,
+		Resource:       st.Resource,
+		Pattern:        pattern,
+		Input:          params,
+		TaskToken:      r.token,
+		ExecutionARN:   r.x.params.ExecutionARN,
+		StateMachine:   r.x.params.StateMachineName,
+		StateName:      st.Name,
+		Attempt:        r.retry,
+		IdempotencyKey: r.x.taskToken(r.lane.id, st.Name, r.enteredID, r.retry),
+		TimeoutSec:     timeout,
+		HeartbeatSec:   heartbeat,
 		Heartbeat: func() {
 			select {
 			case beat <- struct{}{}:

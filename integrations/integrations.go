@@ -32,8 +32,11 @@ type Request struct {
 	StateMachine string // the state machine's name
 	StateName    string
 	Attempt      int // 0 for the first attempt, then the retry count
-	TimeoutSec   int
-	HeartbeatSec int
+	// IdempotencyKey is the same for the same attempt of the same state visit, also after
+	// a restart, so a handler can recognise work it already started.
+	IdempotencyKey string
+	TimeoutSec     int
+	HeartbeatSec   int
 	// Heartbeat is non-nil for callback tasks; the handler (or whoever completes the token)
 	// calls it to reset the heartbeat timer.
 	Heartbeat func()

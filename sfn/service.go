@@ -27,9 +27,10 @@ type Config struct {
 
 // Service is the Step Functions API and runner.
 type Service struct {
-	cfg    Config
-	eng    *engine.Engine
-	writer *writer
+	cfg       Config
+	eng       *engine.Engine
+	writer    *writer
+	callbacks *callbacks
 
 	mu      sync.Mutex
 	running map[string]*engine.Execution // Standard executions in this process
@@ -61,8 +62,8 @@ func New(cfg Config) *Service {
 		cfg.TokenKey = make([]byte, 32)
 		_, _ = rand.Read(cfg.TokenKey)
 	}
-	s := &Service{cfg: cfg, running: map[string]*engine.Execution{}}
-	s.eng = engine.New(engine.Config{Clock: cfg.Clock, Tasks: cfg.Tasks, Logger: cfg.Logger, TokenKey: cfg.TokenKey})
+	s := &Service{cfg: cfg, running: map[string]*engine.Execution{}, callbacks: newCallbacks()}
+	s.eng = engine.New(engine.Config{Clock: cfg.Clock, Tasks: integrations.HandlerFunc(s.dispatch), Logger: cfg.Logger, TokenKey: cfg.TokenKey})
 	s.writer = newWriter(cfg.Store, cfg.Logger)
 	return s
 }
@@ -112,6 +113,14 @@ func (s *Service) JSONService() *api.JSONService {
 		"UpdateStateMachineAlias":          api.JSONOp(s.UpdateStateMachineAlias),
 		"DeleteStateMachineAlias":          api.JSONOp(s.DeleteStateMachineAlias),
 		"ListStateMachineAliases":          api.JSONOp(s.ListStateMachineAliases),
+		"CreateActivity":                   api.JSONOp(s.CreateActivity),
+		"DescribeActivity":                 api.JSONOp(s.DescribeActivity),
+		"DeleteActivity":                   api.JSONOp(s.DeleteActivity),
+		"ListActivities":                   api.JSONOp(s.ListActivities),
+		"GetActivityTask":                  api.JSONOp(s.GetActivityTask),
+		"SendTaskSuccess":                  api.JSONOp(s.SendTaskSuccess),
+		"SendTaskFailure":                  api.JSONOp(s.SendTaskFailure),
+		"SendTaskHeartbeat":                api.JSONOp(s.SendTaskHeartbeat),
 		"TagResource":                      api.JSONOp(s.TagResource),
 		"UntagResource":                    api.JSONOp(s.UntagResource),
 		"ListTagsForResource":              api.JSONOp(s.ListTagsForResource),
@@ -124,4 +133,18 @@ func (s *Service) JSONService() *api.JSONService {
 		MapError:       mapError,
 		Operations:     ops,
 	}
+}
+
+// dispatch runs a Task state: activities and .waitForTaskToken tasks wait for SendTask*,
+// everything else goes to the integration registry.
+func (s *Service) dispatch(ctx context.Context, req *integrations.Request) (any, error) {
+	switch {
+	case isActivity(req.Resource):
+		return s.activityHandler().Invoke(ctx, req)
+	case req.Pattern == integrations.WaitForToken:
+		base, _ := integrations.SplitResource(req.Resource)
+		next, _ := s.cfg.Tasks.Lookup(base)
+		return s.callbackHandler(next).Invoke(ctx, req)
+	}
+	return s.cfg.Tasks.Invoke(ctx, req)
 }
