@@ -148,3 +148,15 @@ func (s *Service) dispatch(ctx context.Context, req *integrations.Request) (any,
 	}
 	return s.cfg.Tasks.Invoke(ctx, req)
 }
+
+// Register adds the Step Functions API to a dispatcher (server.Service).
+func (s *Service) Register(d *api.Dispatcher) error {
+	if err := d.RegisterJSON(s.JSONService()); err != nil {
+		return err
+	}
+	d.AddHealthCheck("stepfunctions", func(ctx context.Context) error {
+		_, err := s.cfg.Store.StateMachineList(ctx, &store.StateMachineListParams{MaxResults: 1})
+		return err
+	})
+	return nil
+}
