@@ -157,7 +157,7 @@ func (d *Dispatcher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := errorTarget{protocol: ProtocolJSON10}
 	defer func() {
 		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler { //nolint:errorlint // a sentinel value, compared as net/http does
+			if v == http.ErrAbortHandler { // net/http's way to abort a reply: let it through
 				panic(v)
 			}
 			d.log.Error("panic serving request", logRequestID, info.RequestID, logService, info.Service,

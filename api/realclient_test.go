@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -51,16 +52,10 @@ func runAWS(t *testing.T, env []string, url string, args ...string) (stdout, std
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	if ee := (*exec.ExitError)(nil); err != nil && !asExitError(err, &ee) {
+	if ee := (*exec.ExitError)(nil); err != nil && !errors.As(err, &ee) {
 		t.Fatalf("aws %v: %v", args, err)
 	}
 	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
-}
-
-func asExitError(err error, target **exec.ExitError) bool {
-	e, ok := err.(*exec.ExitError) //nolint:errorlint // exec returns it unwrapped
-	*target = e
-	return ok
 }
 
 func TestAWSCLI(t *testing.T) {

@@ -8,10 +8,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stepwise-dev/stepwise/api"
 )
@@ -336,5 +338,55 @@ func TestCredentialsTurnOnSignatureChecks(t *testing.T) {
 	}
 	if code, _ := call(t, s.URL()+"/_stepwise/health", nil); code != 200 {
 		t.Fatalf("health %d", code)
+	}
+}
+
+// listService answers ListStateMachines with one state machine.
+type listService struct{}
+
+func (listService) Register(d *api.Dispatcher) error {
+	type sm struct {
+		StateMachineArn string        `json:"stateMachineArn"`
+		Name            string        `json:"name"`
+		Type            string        `json:"type"`
+		CreationDate    api.Timestamp `json:"creationDate"`
+	}
+	type out struct {
+		StateMachines []sm `json:"stateMachines"`
+	}
+	return d.RegisterJSON(&api.JSONService{
+		TargetPrefix: "AWSStepFunctions", SigningName: "states", Protocol: api.ProtocolJSON10,
+		Operations: map[string]api.JSONHandler{
+			"ListStateMachines": api.JSONOp(func(ctx context.Context, _ *struct{}) (*out, error) {
+				ri := api.RequestInfoFrom(ctx)
+				arn := "arn:aws:states:" + ri.Region + ":" + ri.AccountID + ":stateMachine:only"
+				return &out{[]sm{{arn, "only", "STANDARD", api.NewTimestamp(time.Unix(1767225600, 0))}}}, nil
+			}),
+		},
+	})
+}
+
+// The aws CLI against a real port, with signatures required.
+func TestAWSCLIAgainstSignedServer(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the aws CLI is not installed")
+	}
+	s := start(t, Config{Credentials: map[string]string{"AKIDSERVER": "server-secret"}, Region: "eu-west-1",
+		Services: []Service{listService{}}})
+	aws := func(key, secret string) (string, error) {
+		cmd := exec.CommandContext(t.Context(), "aws", "--endpoint-url", s.URL(), "--output", "text",
+			"stepfunctions", "list-state-machines", "--query", "stateMachines[0].stateMachineArn")
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AWS_ACCESS_KEY_ID=" + key,
+			"AWS_SECRET_ACCESS_KEY=" + secret, "AWS_DEFAULT_REGION=eu-west-1", "AWS_CONFIG_FILE=/dev/null",
+			"AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_MAX_ATTEMPTS=1", "PYENV_ROOT=" + os.Getenv("PYENV_ROOT")}
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	if out, err := aws("AKIDSERVER", "server-secret"); err != nil || out != "arn:aws:states:eu-west-1:123456789012:stateMachine:only" {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if out, err := aws("AKIDSERVER", "guess"); err == nil || !strings.Contains(out, "(InvalidSignatureException)") {
+		t.Fatalf("wrong secret: %v: %s", err, out)
 	}
 }
