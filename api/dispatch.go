@@ -53,7 +53,8 @@ type Options struct {
 }
 
 // Dispatcher is an http.Handler that routes AWS API requests to registered services.
-// Register every service before serving.
+// Register every service, internal page and health check before serving: registration
+// is not synchronised with requests.
 type Dispatcher struct {
 	opts     Options
 	log      *slog.Logger

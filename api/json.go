@@ -34,7 +34,7 @@ type JSONService struct {
 }
 
 // JSONHandler serves one operation: it decodes body (the request's JSON, "{}" when the
-// client sent none) and returns a value to encode as the reply, or an error.
+// client sent none) and returns a value to encode as the reply (nil: {}), or an error.
 type JSONHandler func(ctx context.Context, body []byte) (any, error)
 
 // JSONOp makes a handler of a typed function: the body is decoded into In with
@@ -111,6 +111,9 @@ func (d *Dispatcher) serveJSON(w *responseWriter, r *http.Request, info *Request
 	if err != nil {
 		d.fail(w, *target, mapErr, info, err)
 		return
+	}
+	if out == nil {
+		out = struct{}{} // an operation without output still answers {}
 	}
 	reply, err := marshalJSON(out)
 	if err != nil {
