@@ -89,14 +89,30 @@ func (p *parser) processNode(expr *node) (*node, error) {
 		return expr, nil
 	case nCondition:
 		var err error
-		if expr.cond, err = p.process(expr.cond); err != nil {
-			return nil, err
+		if expr.op == "?:" || expr.op == "??" {
+			// a ?: b is a ? a : b, and a ?? b is $exists(a) ? a : b. The operand is
+			// processed once and shared (jsonata-js copies it, which is exponential
+			// for nested operators).
+			if expr.then, err = p.process(expr.then); err != nil {
+				return nil, err
+			}
+			expr.cond = expr.then
+			if expr.op == "??" {
+				expr.cond = &node{kind: nFunction, op: "(", pos: expr.pos,
+					proc:  &node{kind: nVariable, op: "exists", pos: expr.pos},
+					items: []*node{expr.then}}
+			}
+			pushAncestry(expr, expr.then)
+		} else {
+			if expr.cond, err = p.process(expr.cond); err != nil {
+				return nil, err
+			}
+			pushAncestry(expr, expr.cond)
+			if expr.then, err = p.process(expr.then); err != nil {
+				return nil, err
+			}
+			pushAncestry(expr, expr.then)
 		}
-		pushAncestry(expr, expr.cond)
-		if expr.then, err = p.process(expr.then); err != nil {
-			return nil, err
-		}
-		pushAncestry(expr, expr.then)
 		if expr.els != nil {
 			if expr.els, err = p.process(expr.els); err != nil {
 				return nil, err
@@ -506,7 +522,11 @@ func walk(n *node, fn func(*node)) {
 		return
 	}
 	fn(n)
-	for _, c := range []*node{n.lhs, n.rhs, n.proc, n.body, n.cond, n.then, n.els, n.pattern, n.update, n.del} {
+	cond := n.cond
+	if n.kind == nCondition && (n.op == "?:" || n.op == "??") {
+		cond = nil // shares its operand with then
+	}
+	for _, c := range []*node{n.lhs, n.rhs, n.proc, n.body, cond, n.then, n.els, n.pattern, n.update, n.del} {
 		walk(c, fn)
 	}
 	for _, c := range n.items {

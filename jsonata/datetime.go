@@ -92,7 +92,7 @@ func analyseDateTimePicture(picture string) ([]*dtPart, *Error) {
 				w.max, w.hasMax = parseW(widthMod[dash+1:])
 			}
 			def.width = w
-			presMod = marker[min(1, len(marker)):comma]
+			presMod = jsSubstring(marker, 1, comma)
 		} else if len(marker) > 0 {
 			presMod = marker[1:]
 		}
@@ -784,4 +784,15 @@ func fnNow(ev *evaluator, c callCtx, args []any) (any, error) {
 
 func fnMillis(ev *evaluator, c callCtx, args []any) (any, error) {
 	return float64(ev.timestamp().UnixMilli()), nil
+}
+
+// jsSubstring is String.prototype.substring: bounds are clamped and swapped if
+// reversed.
+func jsSubstring(s string, start, end int) string {
+	start = max(0, min(start, len(s)))
+	end = max(0, min(end, len(s)))
+	if start > end {
+		start, end = end, start
+	}
+	return s[start:end]
 }

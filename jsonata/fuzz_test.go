@@ -1,6 +1,7 @@
 package jsonata
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -58,9 +59,18 @@ func fuzzSeedCorpus(f *testing.F) {
 	}
 }
 
+// watchdog turns a hang into a crash, which the fuzzer records with its input (it
+// does not notice inputs that merely run for a long time).
+func watchdog(what, src string, d time.Duration) *time.Timer {
+	return time.AfterFunc(d, func() {
+		panic(fmt.Sprintf("%s(%q) did not finish within %v", what, src, d))
+	})
+}
+
 func FuzzCompile(f *testing.F) {
 	fuzzSeedCorpus(f)
 	f.Fuzz(func(t *testing.T, src string) {
+		defer watchdog("Compile", src, 5*time.Second).Stop()
 		e, err := Compile(src)
 		if err != nil {
 			if _, ok := err.(*Error); !ok {
@@ -88,6 +98,7 @@ var fuzzDoc = jsonv.MustDecode(`{
 func FuzzEvaluate(f *testing.F) {
 	fuzzSeedCorpus(f)
 	f.Fuzz(func(t *testing.T, src string) {
+		defer watchdog("Evaluate", src, 10*time.Second).Stop()
 		e, err := Compile(src)
 		if err != nil {
 			return

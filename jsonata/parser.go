@@ -547,21 +547,13 @@ func (p *parser) led(t token, left *node) (*node, error) {
 			}
 		}
 		return n, nil
-	case "?:":
+	case "?:", "??":
+		// the condition is derived from the left operand once it is processed (ast.go)
 		els, err := p.expression(0)
 		if err != nil {
 			return nil, err
 		}
-		return &node{kind: nCondition, op: "?:", pos: t.pos, cond: cloneRaw(left), then: left, els: els}, nil
-	case "??":
-		els, err := p.expression(0)
-		if err != nil {
-			return nil, err
-		}
-		cond := &node{kind: nFunction, op: "(", pos: t.pos,
-			proc:  &node{kind: nVariable, op: "exists", pos: t.pos},
-			items: []*node{cloneRaw(left)}}
-		return &node{kind: nCondition, op: "??", pos: t.pos, cond: cond, then: left, els: els}, nil
+		return &node{kind: nCondition, op: t.str, pos: t.pos, then: left, els: els}, nil
 	}
 	rhs, err := p.expression(bp)
 	if err != nil {
@@ -668,46 +660,4 @@ func nodeText(n *node) string {
 		return "/" + n.re.source + "/"
 	}
 	return n.op
-}
-
-// cloneRaw deep-copies a raw subtree, because the rewrite in ast.go mutates nodes
-// and the ?: and ?? operators use their left operand twice.
-func cloneRaw(n *node) *node { return cloneRawDepth(n, 0) }
-
-func cloneRawDepth(n *node, depth int) *node {
-	if n == nil || depth > maxParseDepth {
-		// too deep to be processed anyway: process reports the error
-		return n
-	}
-	c := *n
-	cloneRaw := func(m *node) *node { return cloneRawDepth(m, depth+1) }
-	c.lhs = cloneRaw(n.lhs)
-	c.rhs = cloneRaw(n.rhs)
-	c.proc = cloneRaw(n.proc)
-	c.body = cloneRaw(n.body)
-	c.cond = cloneRaw(n.cond)
-	c.then = cloneRaw(n.then)
-	c.els = cloneRaw(n.els)
-	c.pattern = cloneRaw(n.pattern)
-	c.update = cloneRaw(n.update)
-	c.del = cloneRaw(n.del)
-	if n.items != nil {
-		c.items = make([]*node, len(n.items))
-		for i, e := range n.items {
-			c.items[i] = cloneRaw(e)
-		}
-	}
-	if n.pairs != nil {
-		c.pairs = make([][2]*node, len(n.pairs))
-		for i, pr := range n.pairs {
-			c.pairs[i] = [2]*node{cloneRaw(pr[0]), cloneRaw(pr[1])}
-		}
-	}
-	if n.terms != nil {
-		c.terms = make([]sortTerm, len(n.terms))
-		for i, t := range n.terms {
-			c.terms[i] = sortTerm{descending: t.descending, expr: cloneRaw(t.expr)}
-		}
-	}
-	return &c
 }
