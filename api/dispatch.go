@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -63,6 +64,8 @@ type Dispatcher struct {
 	rest     []*RESTService
 	internal *http.ServeMux
 	checks   []healthCheck
+	drain    chan struct{}
+	drainOne sync.Once
 }
 
 // NewDispatcher makes a dispatcher that serves InternalPrefix+"health" and nothing else
@@ -83,6 +86,7 @@ func NewDispatcher(opts Options) *Dispatcher {
 		json:     map[string]*JSONService{},
 		query:    map[string]*QueryService{},
 		internal: http.NewServeMux(),
+		drain:    make(chan struct{}),
 	}
 	d.internal.HandleFunc("GET "+InternalPrefix+"health", d.serveHealth)
 	return d
@@ -102,6 +106,16 @@ func (d *Dispatcher) HandleInternal(pattern string, h http.Handler) error {
 	d.internal.Handle(pattern, h)
 	return nil
 }
+
+// Drain tells long-lived requests (long polls such as GetActivityTask, server-sent
+// events) to finish now, because the server is stopping. Safe to call twice.
+func (d *Dispatcher) Drain() {
+	d.drainOne.Do(func() { close(d.drain) })
+}
+
+// Draining is closed once Drain was called: a long poll selects on it and answers
+// early (with its empty reply), so a stopping server need not wait for it.
+func (d *Dispatcher) Draining() <-chan struct{} { return d.drain }
 
 // Region is the region the dispatcher stands for.
 func (d *Dispatcher) Region() string { return d.opts.Region }

@@ -285,3 +285,16 @@ func FuzzDispatch(f *testing.F) {
 		}
 	})
 }
+
+func TestDrain(t *testing.T) {
+	t.Parallel()
+	d := NewDispatcher(Options{})
+	select {
+	case <-d.Draining():
+		t.Fatal("draining before Drain")
+	default:
+	}
+	d.Drain()
+	d.Drain()
+	<-d.Draining()
+}

@@ -229,6 +229,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	s.state = stateStopped
 	var errs []error
+	s.dispatcher.Drain() // long polls answer now rather than hold the shutdown
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("shutting down: %w", err))
 		_ = s.http.Close()

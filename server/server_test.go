@@ -390,3 +390,50 @@ func TestAWSCLIAgainstSignedServer(t *testing.T) {
 		t.Fatalf("wrong secret: %v: %s", err, out)
 	}
 }
+
+// pollService holds ListStateMachines open until the server drains, as a long poll does.
+type pollService struct{ entered chan struct{} }
+
+func (p pollService) Register(d *api.Dispatcher) error {
+	return d.RegisterJSON(&api.JSONService{
+		TargetPrefix: "AWSStepFunctions", SigningName: "states", Protocol: api.ProtocolJSON10,
+		Operations: map[string]api.JSONHandler{
+			"ListStateMachines": func(ctx context.Context, _ []byte) (any, error) {
+				close(p.entered)
+				select {
+				case <-d.Draining():
+					return nil, nil
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			},
+		},
+	})
+}
+
+func TestStopDrainsLongPolls(t *testing.T) {
+	t.Parallel()
+	svc := pollService{entered: make(chan struct{})}
+	s := start(t, Config{Services: []Service{svc}})
+	done := make(chan string, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", s.URL(), strings.NewReader("{}"))
+		req.Header.Set("X-Amz-Target", "AWSStepFunctions.ListStateMachines")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		done <- fmt.Sprint(res.StatusCode, " ", string(b))
+	}()
+	<-svc.entered
+	// No deadline: Stop returns only because the poll answered.
+	if err := s.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-done; got != "200 {}" {
+		t.Fatal(got)
+	}
+}
