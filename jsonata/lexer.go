@@ -344,6 +344,23 @@ func (l *lexer) scanRegex() (token, error) {
 // JavaScript does.
 func loneSurrogate(r rune) rune { return r }
 
+// decodeWTF8 is []rune(s), except that unpaired surrogates encoded as three WTF-8
+// bytes (as the lexer stores them) decode to the surrogate itself.
+func decodeWTF8(s string) []rune {
+	out := make([]rune, 0, len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 && i+2 < len(s) && s[i] == 0xED && s[i+1] >= 0xA0 && s[i+1] <= 0xBF && s[i+2] >= 0x80 && s[i+2] <= 0xBF {
+			out = append(out, rune(s[i]&0x0F)<<12|rune(s[i+1]&0x3F)<<6|rune(s[i+2]&0x3F))
+			i += 3
+			continue
+		}
+		out = append(out, r)
+		i += n
+	}
+	return out
+}
+
 // runesToString is string(runes), except that surrogate code points are written as
 // three WTF-8 bytes rather than replaced by U+FFFD.
 func runesToString(rs []rune) string {

@@ -250,7 +250,7 @@ func lbp(t token) int {
 
 // parse compiles source into the evaluator's tree.
 func parse(source string) (*node, error) {
-	p := &parser{lex: lexer{src: []rune(source)}}
+	p := &parser{lex: lexer{src: decodeWTF8(source)}}
 	if err := p.advance("", false); err != nil {
 		return nil, err
 	}
