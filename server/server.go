@@ -116,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 	if err := checkAccountID(cfg.AccountID); err != nil {
 		return nil, err
 	}
-	dir, err := resolveDataDir(cfg.DataDir)
+	dir, err := ResolveDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -306,8 +306,8 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// resolveDataDir makes the data directory absolute, defaulting to ~/.stepwise.
-func resolveDataDir(dir string) (string, error) {
+// ResolveDataDir makes the data directory absolute, defaulting to ~/.stepwise.
+func ResolveDataDir(dir string) (string, error) {
 	if dir == "" || dir == "~" || strings.HasPrefix(dir, "~/") {
 		home, err := os.UserHomeDir()
 		if err != nil {

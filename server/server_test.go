@@ -173,11 +173,11 @@ func TestDataDirDefaultsToHome(t *testing.T) {
 		"~/sw":     filepath.Join(home, "sw"),
 		"/tmp/x/.": "/tmp/x",
 	} {
-		if got, err := resolveDataDir(in); err != nil || got != want {
+		if got, err := ResolveDataDir(in); err != nil || got != want {
 			t.Errorf("%q: got %q %v, want %q", in, got, err, want)
 		}
 	}
-	got, err := resolveDataDir("rel")
+	got, err := ResolveDataDir("rel")
 	if err != nil || !filepath.IsAbs(got) {
 		t.Errorf("relative: %q %v", got, err)
 	}

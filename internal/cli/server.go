@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,10 +10,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/stepwise-dev/stepwise/api"
 	"github.com/stepwise-dev/stepwise/server"
+	"github.com/stepwise-dev/stepwise/sfn"
+	"github.com/stepwise-dev/stepwise/store/sqlite"
 )
 
 // shutdownGrace is how long requests in flight may finish after SIGTERM or SIGINT.
@@ -24,10 +29,48 @@ func serverCmd(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return serveUntil(ctx, args, os.Getenv, stdout, stderr)
 }
 
-// serverServices are the services `stepwise server` serves; the dispatcher's health page
-// is always there.
-func serverServices() []server.Service {
-	return nil
+// storeService owns the store: listed first, it is stopped (closed) after every service
+// that uses it.
+type storeService struct{ st *sqlite.Store }
+
+func (storeService) Register(*api.Dispatcher) error { return nil }
+func (storeService) Start(context.Context) error    { return nil }
+func (s storeService) Stop(context.Context) error   { return s.st.Close() }
+
+// serverServices opens the data directory's database and builds the services `stepwise
+// server` serves (the dispatcher's health page is always there).
+func serverServices(ctx context.Context, dataDir, region, account string, log *slog.Logger) ([]server.Service, error) {
+	dir, err := server.ResolveDataDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, server.DatabaseFileName), sqlite.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	key, err := tokenKey(filepath.Join(dir, "token.key"))
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	steps := sfn.New(sfn.Config{Store: st, Logger: log, Region: region, AccountID: account, TokenKey: key})
+	return []server.Service{storeService{st}, steps}, nil
+}
+
+// tokenKey reads the key that signs task tokens, making it on first use, so tokens stay
+// valid across restarts.
+func tokenKey(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return b, os.WriteFile(path, b, 0o600)
 }
 
 // serveUntil runs the server until ctx ends (a signal) or the listener fails.
@@ -81,14 +124,20 @@ func serveUntil(ctx context.Context, args []string, getenv func(string) string, 
 		return 2
 	}
 
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	services, err := serverServices(ctx, *dataDir, *region, *account, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "stepwise server: %v\n", err)
+		return 1
+	}
 	srv, err := server.New(server.Config{
 		Listen:      *listen,
 		DataDir:     *dataDir,
 		Region:      *region,
 		AccountID:   *account,
 		Credentials: creds,
-		Services:    serverServices(),
-		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Services:    services,
+		Logger:      logger,
 		Version:     Version,
 	})
 	if err != nil {
