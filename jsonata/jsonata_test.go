@@ -335,7 +335,7 @@ func TestRegexTranslation(t *testing.T) {
 		`$contains("ABC", /b/i)`:                           `true`,
 		`$match("x\u00a0y", /\s/).index`:                   `1`,
 		`$replace("a.b", /./, "x")`:                        `"xxx"`,
-		`/ab+/("xabbb")`:                                   `{"match":"abbb","start":1,"end":5,"groups":[],"next":""}`,
+		`/ab+/("xabbb")`:                                   `{"match":"abbb","start":1,"end":5,"groups":[]}`,
 	}
 	for src, want := range cases {
 		v := eval(t, src, nil, nil)

@@ -337,8 +337,10 @@ func sameRef(a, b any) bool {
 }
 
 // toJSON converts an internal value into the public jsonv model: flagged arrays
-// become []any and undefined members are dropped (as JSON.stringify drops them).
-// Functions stay as *Function values. It copies only the containers it must change.
+// become []any, and undefined values and functions inside objects and arrays are
+// treated as JSON.stringify treats them (dropped from objects, null in arrays). A
+// function that is the whole value becomes a *Function. It copies only the
+// containers it must change.
 func toJSON(v any) any {
 	out, _ := toJSONChecked(v)
 	return out
@@ -346,6 +348,12 @@ func toJSON(v any) any {
 
 // toJSONChecked is toJSON that reports values too large to convert.
 func toJSONChecked(v any) (any, error) {
+	if isFunction(v) {
+		if f, ok := v.(*Function); ok {
+			return f, nil
+		}
+		return &Function{fn: v}, nil
+	}
 	bg := newBudget()
 	out, _ := toJSONDepth(v, 0, bg)
 	if bg.over {
@@ -360,49 +368,24 @@ func toJSONDepth(v any, depth int, bg *budget) (any, bool) {
 	}
 	switch t := v.(type) {
 	case *seq:
-		if clean(t.vals, bg) {
-			return t.vals, true
-		}
-		out := make([]any, 0, len(t.vals))
-		for _, e := range t.vals {
-			if isUndef(e) {
-				continue
-			}
-			c, _ := toJSONDepth(e, depth+1, bg)
-			out = append(out, c)
-		}
+		out, _ := convertSlice(t.vals, depth, bg)
 		return out, true
 	case []any:
-		var out []any
-		for i, e := range t {
-			c, changed := toJSONDepth(e, depth+1, bg)
-			if !changed && !isUndef(e) {
-				if out != nil {
-					out = append(out, e)
-				}
-				continue
-			}
-			if out == nil {
-				out = make([]any, i, len(t))
-				copy(out, t[:i])
-			}
-			if !isUndef(e) {
-				out = append(out, c)
-			}
-		}
-		if out == nil {
-			return t, false
-		}
-		return out, true
+		return convertSlice(t, depth, bg)
 	case *jsonv.Object:
 		var out *jsonv.Object
 		keys := t.Keys()
 		vals := t.Values()
 		for i, k := range keys {
-			c, changed := toJSONDepth(vals[i], depth+1, bg)
-			if !changed && !isUndef(vals[i]) {
+			e := vals[i]
+			drop := isUndef(e) || isFunction(e)
+			c, changed := e, false
+			if !drop {
+				c, changed = toJSONDepth(e, depth+1, bg)
+			}
+			if !changed && !drop {
 				if out != nil {
-					out.Set(k, vals[i])
+					out.Set(k, e)
 				}
 				continue
 			}
@@ -412,7 +395,7 @@ func toJSONDepth(v any, depth int, bg *budget) (any, bool) {
 					out.Set(keys[j], vals[j])
 				}
 			}
-			if !isUndef(vals[i]) {
+			if !drop {
 				out.Set(k, c)
 			}
 		}
@@ -420,8 +403,6 @@ func toJSONDepth(v any, depth int, bg *budget) (any, bool) {
 			return t, false
 		}
 		return out, true
-	case *lambda, *builtin, *regexMatcher:
-		return &Function{fn: v}, true
 	case *tupleStream:
 		out := make([]any, 0, len(t.tuples))
 		for _, tp := range t.tuples {
@@ -431,6 +412,42 @@ func toJSONDepth(v any, depth int, bg *budget) (any, bool) {
 		return out, true
 	}
 	return v, false
+}
+
+// convertSlice converts the elements of an array, copying it only if something
+// changes: undefined members are dropped (a sequence never holds them) and functions
+// become null, as in JSON.stringify.
+func convertSlice(vals []any, depth int, bg *budget) ([]any, bool) {
+	var out []any
+	for i, e := range vals {
+		var c any
+		changed, drop := false, false
+		switch {
+		case isUndef(e):
+			drop = true
+		case isFunction(e):
+			c, changed = nil, true
+		default:
+			c, changed = toJSONDepth(e, depth+1, bg)
+		}
+		if !changed && !drop {
+			if out != nil {
+				out = append(out, e)
+			}
+			continue
+		}
+		if out == nil {
+			out = make([]any, i, len(vals))
+			copy(out, vals[:i])
+		}
+		if !drop {
+			out = append(out, c)
+		}
+	}
+	if out == nil {
+		return vals, false
+	}
+	return out, true
 }
 
 // budget bounds the work of one walk over data. Values can share structure (an
@@ -468,22 +485,3 @@ func errSequence() *Error { return errValue("D2015", float64(maxSequence)) }
 // maxDataDepth bounds recursion over data structures (which expressions can build
 // arbitrarily deep) so that walking them cannot exhaust the Go stack.
 const maxDataDepth = 10000
-
-// clean reports whether vals holds only scalars, plain arrays and objects at the top
-// level, so a sequence can be returned as its slice without conversion (nested
-// containers are converted by toJSON only if they need it, which this cannot tell,
-// so any container other than a scalar makes it unclean unless it needs no change).
-func clean(vals []any, bg *budget) bool {
-	for _, e := range vals {
-		switch e.(type) {
-		case nil, bool, float64, string:
-		case *jsonv.Object, []any:
-			if _, changed := toJSONDepth(e, 1, bg); changed {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
-}
