@@ -128,6 +128,11 @@ func parseInput(in *string) (string, any, error) {
 // memory). A Standard execution started again with the same name and input is the same
 // execution, as AWS makes it.
 func (s *Service) StartExecution(ctx context.Context, in *StartExecutionInput) (*StartExecutionOutput, error) {
+	return s.startExecution(ctx, in, "")
+}
+
+// startExecution starts an execution, linked to a parent execution when one starts it.
+func (s *Service) startExecution(ctx context.Context, in *StartExecutionInput, parent string) (*StartExecutionOutput, error) {
 	t, err := s.resolveTarget(ctx, in.StateMachineArn)
 	if err != nil {
 		return nil, err
@@ -156,7 +161,7 @@ func (s *Service) StartExecution(ctx context.Context, in *StartExecutionInput) (
 	started := startedEvent(t, input, now)
 	rec, err := s.cfg.Store.ExecutionCreate(ctx, &store.ExecutionCreateParams{
 		ARN: arn, Name: name, StateMachineARN: t.sm.ARN, VersionARN: t.versionARN, AliasARN: t.aliasARN,
-		RevisionID: t.revisionID, Input: text, TraceHeader: in.TraceHeader, StartDate: now,
+		RevisionID: t.revisionID, Input: text, TraceHeader: in.TraceHeader, StartDate: now, ParentExecutionARN: parent,
 		Events: []*store.Event{eventToStore(started)},
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {

@@ -70,6 +70,7 @@ func New(cfg Config) *Service {
 
 // Start starts the history writer and resumes the executions that were running.
 func (s *Service) Start(ctx context.Context) error {
+	s.cfg.Tasks.HandlePrefix("arn:aws:states:::states:startExecution", s.nestedHandler())
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	s.writer.start()
 	return s.resumeAll(ctx)
