@@ -69,7 +69,11 @@ type evaluator struct {
 	nowSet    bool
 	free      []*frame
 	allocated int
+	rootFrame frame
 }
+
+// rootNames is the variables of the root frame: $$ (the input).
+var rootNames = []string{"$"}
 
 func newEvaluator(env *Env) *evaluator {
 	ev := &evaluator{env: env, maxDepth: DefaultMaxDepth}
@@ -86,13 +90,15 @@ func newEvaluator(env *Env) *evaluator {
 	if limit > 0 {
 		ev.deadline = time.Now().Add(limit)
 	}
-	ev.root = &frame{}
+	ev.root = &ev.rootFrame
 	return ev
 }
 
 // run evaluates the whole expression against input.
 func (ev *evaluator) run(ast *node, input any) (any, error) {
-	ev.root.bind("$", input)
+	ev.root.names = rootNames[:1:1]
+	ev.root.one[0] = input
+	ev.root.vals = ev.root.one[:1:1]
 	if a, ok := input.([]any); ok {
 		// a top-level array is treated as a single value
 		input = &seq{vals: []any{a}, sequence: true, outerWrapper: true}

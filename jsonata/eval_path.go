@@ -661,17 +661,17 @@ func (ev *evaluator) evalGroup(pairs [][2]*node, pos int, input any, env *frame)
 			if err != nil {
 				return nil, err
 			}
-			key, err := groupKey(k, pos)
+			key, ok, err := groupKey(k, pos)
 			if err != nil {
 				return nil, err
 			}
-			if key == nil {
+			if !ok {
 				continue
 			}
-			if gi, ok := index[*key]; ok {
+			if gi, ok := index[key]; ok {
 				g := groups[gi]
 				if g.exprIndex != pi {
-					e := errValue("D1009", *key)
+					e := errValue("D1009", key)
 					e.Position = pos
 					return nil, e
 				}
@@ -682,11 +682,11 @@ func (ev *evaluator) evalGroup(pairs [][2]*node, pos int, input any, env *frame)
 				}
 				continue
 			}
-			g := &groupEntry{key: *key, data: item, exprIndex: pi}
+			g := &groupEntry{key: key, data: item, exprIndex: pi}
 			if reduce {
 				g.tuples = []*tuple{t}
 			}
-			index[*key] = len(groups)
+			index[key] = len(groups)
 			groups = append(groups, g)
 		}
 	}
@@ -716,34 +716,38 @@ func (ev *evaluator) evalGroup(pairs [][2]*node, pos int, input any, env *frame)
 // evalObjectSingle is evalGroup for a single input item, where no grouping can occur:
 // the usual object constructor.
 func (ev *evaluator) evalObjectSingle(pairs [][2]*node, pos int, item any, env *frame) (any, error) {
-	var keyBuf [8]*string
+	type key struct {
+		s  string
+		ok bool
+	}
+	var keyBuf [8]key
 	keys := keyBuf[:0]
 	if len(pairs) > len(keyBuf) {
-		keys = make([]*string, 0, len(pairs))
+		keys = make([]key, 0, len(pairs))
 	}
-	for pi, pr := range pairs {
+	for _, pr := range pairs {
 		k, err := ev.eval(pr[0], item, env)
 		if err != nil {
 			return nil, err
 		}
-		key, err := groupKey(k, pos)
+		s, ok, err := groupKey(k, pos)
 		if err != nil {
 			return nil, err
 		}
-		if key != nil {
-			for _, prev := range keys[:pi] {
-				if prev != nil && *prev == *key {
-					e := errValue("D1009", *key)
+		if ok {
+			for _, prev := range keys {
+				if prev.ok && prev.s == s {
+					e := errValue("D1009", s)
 					e.Position = pos
 					return nil, e
 				}
 			}
 		}
-		keys = append(keys, key)
+		keys = append(keys, key{s, ok})
 	}
 	result := jsonv.NewObject(len(pairs))
 	for pi, pr := range pairs {
-		if keys[pi] == nil {
+		if !keys[pi].ok {
 			continue
 		}
 		v, err := ev.eval(pr[1], item, env)
@@ -751,29 +755,29 @@ func (ev *evaluator) evalObjectSingle(pairs [][2]*node, pos int, item any, env *
 			return nil, err
 		}
 		if !isUndef(v) {
-			result.Set(*keys[pi], v)
+			result.Set(keys[pi].s, v)
 		}
 	}
 	return result, nil
 }
 
-// groupKey checks an object key: a string, or undefined (nil) to skip the pair.
-func groupKey(k any, pos int) (*string, error) {
+// groupKey checks an object key: a string, or undefined (ok false) to skip the pair.
+func groupKey(k any, pos int) (string, bool, error) {
 	if isUndef(k) {
-		return nil, nil
+		return "", false, nil
 	}
 	s, ok := k.(string)
 	if !ok {
 		e := errValue("T1003", k)
 		e.Position = pos
-		return nil, e
+		return "", false, e
 	}
 	if s == "_jsonata_lambda" || s == "_jsonata_function" {
 		e := errValue("D1013", s)
 		e.Position = pos
-		return nil, e
+		return "", false, e
 	}
-	return &s, nil
+	return s, true, nil
 }
 
 // reduceTuples merges the tuples of one group: each variable collects its values.
