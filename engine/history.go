@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ type Event struct {
 	lz       lazyDetails
 	once     sync.Once
 	recorded bool // loaded from a store to be replayed
+	noReplay bool // recorded, but a redrive runs this part again
 	// Lane identifies the thread of control that recorded the event ("" for the
 	// execution, "b1" for a Parallel branch, "m7" for a Map iteration, nested with "/").
 	// Next is the state a StateExited event transitions to. Neither is part of the AWS
@@ -191,7 +193,9 @@ func (h *History) resumeFrom(events []*Event) {
 	h.events = append(h.events[:0], events...)
 	h.replay = map[string][]*Event{}
 	for _, e := range events {
-		h.replay[e.Lane] = append(h.replay[e.Lane], e)
+		if !e.noReplay {
+			h.replay[e.Lane] = append(h.replay[e.Lane], e)
+		}
 		h.lastID = max(h.lastID, e.ID)
 	}
 }
@@ -300,4 +304,54 @@ func (l *lane) enter(typ, name string, input any) *Event {
 // iteration records a MapIteration* event.
 func (l *lane) iteration(typ, name string, index int) *Event {
 	return l.h.addLazy(l, typ, nil, lazyDetails{kind: lazyIteration, name: name, index: index}, "")
+}
+
+// PrepareRedrive marks the recorded events of a failed, aborted or timed-out execution
+// that a redrive must not replay: the execution's end and redrive events, and in every
+// lane the last state that was entered but never exited, with everything the lane
+// recorded after it. Everything else replays, so the steps that succeeded are not run
+// again: a redriven Map re-runs only its failed iterations, a Parallel only its failed
+// branches.
+func PrepareRedrive(events []*Event) {
+	byLane := map[string][]*Event{}
+	for _, e := range events {
+		switch e.Type {
+		case "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut", "ExecutionRedriven":
+			e.noReplay = true
+			continue
+		}
+		byLane[e.Lane] = append(byLane[e.Lane], e)
+	}
+	for _, lane := range byLane {
+		cut := -1
+		open := map[string]int{} // state name -> index of its unmatched entered event
+		for i, e := range lane {
+			switch {
+			case strings.HasSuffix(e.Type, "StateEntered"):
+				open[stateName(e)] = i
+			case strings.HasSuffix(e.Type, "StateExited"):
+				delete(open, stateName(e))
+			}
+		}
+		for _, i := range open {
+			if cut < 0 || i < cut {
+				cut = i
+			}
+		}
+		if cut >= 0 {
+			for _, e := range lane[cut:] {
+				e.noReplay = true
+			}
+		}
+	}
+}
+
+func stateName(e *Event) string {
+	if d := e.Details(); d != nil {
+		if v, ok := d.Get("name"); ok {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	return ""
 }

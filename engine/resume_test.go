@@ -164,3 +164,53 @@ func TestResumedWaitWaitsOnlyWhatWasLeft(t *testing.T) {
 		}
 	}
 }
+
+func TestRedriveRerunsOnlyWhatFailed(t *testing.T) {
+	t.Parallel()
+	sm, err := asl.Parse([]byte(`{"StartAt":"Prep","States":{
+	 "Prep":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultPath":"$.prep","Next":"Fan"},
+	 "Fan":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":1,"ItemProcessor":{"StartAt":"Work","States":{
+	   "Work":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}},"End":true}}}`), asl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	calls := map[string]int{}
+	failItem := true
+	tasks := integrations.HandlerFunc(func(ctx context.Context, req *integrations.Request) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		in, _ := req.Input.(float64)
+		key := fmt.Sprintf("%s/%v", req.StateName, in)
+		calls[key]++
+		if req.StateName == "Work" && in == 2 && failItem {
+			return nil, &integrations.TaskError{Name: "Boom", Cause: "item 2"}
+		}
+		return in, nil
+	})
+	rec := &recorder{}
+	params := StartParams{Name: "r", StateMachineName: "M", Input: jsonv.MustDecode(`{"items":[1,2,3]}`), StartTime: epoch, Sinks: []Sink{rec}}
+	_, first := New(Config{Clock: clock.NewManual(epoch), Tasks: tasks, TokenKey: []byte("k")}).Run(t.Context(), sm, params)
+	if first.Status != StatusFailed || first.Error != "Boom" {
+		t.Fatalf("first run: %+v", first)
+	}
+	history := rec.snapshot()
+	PrepareRedrive(history)
+	mu.Lock()
+	failItem = false
+	mu.Unlock()
+	p2 := params
+	p2.Resume, p2.Sinks, p2.RedriveCount = history, nil, 1
+	_, second := New(Config{Clock: clock.NewManual(epoch), Tasks: tasks, TokenKey: []byte("k")}).Run(t.Context(), sm, p2)
+	if second.Status != StatusSucceeded || jsonv.String(second.Output) != "[1,2,3]" {
+		t.Fatalf("redrive: %+v %s", second, jsonv.String(second.Output))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]int{"Prep/0": 1, "Work/1": 1, "Work/2": 2, "Work/3": 1}
+	for k, n := range want {
+		if calls[k] != n {
+			t.Errorf("%s invoked %d times, want %d (all: %v)", k, calls[k], n, calls)
+		}
+	}
+}

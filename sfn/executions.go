@@ -271,19 +271,9 @@ func (s *Service) resume(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	var events []*engine.Event
-	token := ""
-	for {
-		page, err := s.cfg.Store.ExecutionEventList(ctx, &store.ExecutionEventListParams{ExecutionARN: arn, MaxResults: 1000, NextToken: token})
-		if err != nil {
-			return err
-		}
-		for _, e := range page.Events {
-			events = append(events, eventFromStore(e))
-		}
-		if token = page.NextToken; token == "" {
-			break
-		}
+	events, err := s.loadHistory(ctx, arn)
+	if err != nil {
+		return err
 	}
 	input, err := jsonv.DecodeString(rec.Input)
 	if err != nil {
@@ -380,6 +370,9 @@ func (s *Service) DescribeExecution(ctx context.Context, in *DescribeExecutionIn
 		}
 	default:
 		out.RedriveStatus = "REDRIVABLE"
+		if rec.RedriveCount >= maxRedrives {
+			out.RedriveStatus, out.RedriveStatusReason = "NOT_REDRIVABLE", "Execution has reached the maximum number of redrives"
+		}
 	}
 	return out, nil
 }

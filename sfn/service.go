@@ -104,6 +104,7 @@ func (s *Service) JSONService() *api.JSONService {
 		"DescribeExecution":                api.JSONOp(s.DescribeExecution),
 		"ListExecutions":                   api.JSONOp(s.ListExecutions),
 		"GetExecutionHistory":              api.JSONOp(s.GetExecutionHistory),
+		"RedriveExecution":                 api.JSONOp(s.RedriveExecution),
 		"StopExecution":                    api.JSONOp(s.StopExecution),
 		"DescribeStateMachineForExecution": api.JSONOp(s.DescribeStateMachineForExecution),
 		"PublishStateMachineVersion":       api.JSONOp(s.PublishStateMachineVersion),

@@ -2,6 +2,7 @@ package sfn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -169,5 +170,46 @@ func TestRestartResumesARunningExecution(t *testing.T) {
 	h, _ := s2.GetExecutionHistory(ctx, &GetExecutionHistoryInput{ExecutionArn: run.ExecutionArn})
 	if len(h.Events) != 8 {
 		t.Errorf("%d events, want 8 (no event lost or repeated)", len(h.Events))
+	}
+}
+
+func TestRedriveFromTheFailedState(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "db"), clock.Real{})
+	ctx := t.Context()
+	// A Fail state fails again after the redrive, but the Pass before it is not run
+	// again: the redriven history continues from the failed state.
+	sm, err := s.CreateStateMachine(ctx, &CreateStateMachineInput{Name: "R", RoleArn: role,
+		Definition: `{"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"ResultPath":"$.a","Next":"B"},"B":{"Type":"Fail","Error":"Broken","Cause":"b"}}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := s.StartExecution(ctx, &StartExecutionInput{StateMachineArn: sm.StateMachineArn})
+	if d := waitStatus(t, s, x.ExecutionArn); d.Status != "FAILED" || d.RedriveStatus != "REDRIVABLE" {
+		t.Fatalf("first: %+v", d)
+	}
+	if _, err := s.RedriveExecution(ctx, &RedriveExecutionInput{ExecutionArn: x.ExecutionArn}); err != nil {
+		t.Fatal(err)
+	}
+	d := waitStatus(t, s, x.ExecutionArn)
+	if d.Status != "FAILED" || d.RedriveCount != 1 || d.RedriveDate == nil {
+		t.Fatalf("after redrive: %+v", d)
+	}
+	h, _ := s.GetExecutionHistory(ctx, &GetExecutionHistoryInput{ExecutionArn: x.ExecutionArn})
+	var types []string
+	for _, e := range h.Events {
+		var ev struct{ Type string }
+		_ = json.Unmarshal(e, &ev)
+		types = append(types, ev.Type)
+	}
+	want := "ExecutionStarted PassStateEntered PassStateExited FailStateEntered ExecutionFailed ExecutionRedriven FailStateEntered ExecutionFailed"
+	if strings.Join(types, " ") != want {
+		t.Fatalf("history\n got %s\nwant %s", strings.Join(types, " "), want)
+	}
+	ok, _ := s.CreateStateMachine(ctx, &CreateStateMachineInput{Name: "OK", RoleArn: role, Definition: `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`})
+	y, _ := s.StartExecution(ctx, &StartExecutionInput{StateMachineArn: ok.StateMachineArn})
+	waitStatus(t, s, y.ExecutionArn)
+	if _, err := s.RedriveExecution(ctx, &RedriveExecutionInput{ExecutionArn: y.ExecutionArn}); !isCode(err, "ExecutionNotRedrivable") {
+		t.Fatalf("redriving a success: %v", err)
 	}
 }
