@@ -57,3 +57,20 @@ func TestEndlessLoopStopsAtTheHistoryLimit(t *testing.T) {
 		t.Fatalf("%d events recorded, over the limit", n)
 	}
 }
+
+func TestExpressExecutionsHaveNoHistoryLimit(t *testing.T) {
+	t.Parallel()
+	sm, err := asl.Parse([]byte(`{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"A","States":{
+		"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","End":true}}},"End":true}}}`), asl.Options{Type: "EXPRESS"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := make([]any, 8000) // about 48,000 events
+	for i := range items {
+		items[i] = float64(i)
+	}
+	_, res := New(Config{}).Run(t.Context(), sm, StartParams{Type: "EXPRESS", Input: items})
+	if res.Status != StatusSucceeded || len(res.Output.([]any)) != len(items) {
+		t.Fatalf("got %s %s", res.Status, res.Error)
+	}
+}

@@ -38,7 +38,8 @@ func (x *Execution) runMachine(ctx context.Context, sm *asl.StateMachine, input 
 func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *lane, sc *scope, item *mapItem) (any, string, *Failure) {
 	r := &stateRun{x: x, st: st, input: input, lane: l, scope: sc, item: item, entered: x.eng.cfg.Clock.Now()}
 	// Leave room for this state's entered and exited events and the execution's last one.
-	if l.h.Len() >= MaxHistoryEvents-2 {
+	// Express executions have no history limit on AWS (their history is their logs).
+	if x.params.Type != "EXPRESS" && l.h.Len() >= MaxHistoryEvents-2 {
 		return nil, "", newFailure(ErrRuntime, fmt.Sprintf("The execution reached the maximum number of history events (%d).", MaxHistoryEvents))
 	}
 	ev := l.enter(string(st.Type)+"StateEntered", st.Name, input)
