@@ -1,12 +1,16 @@
 package sqlite
 
 import (
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/store"
 )
 
 func tableExists(t *testing.T, s *Store, name string) bool {
@@ -117,5 +121,67 @@ func TestLoadMigrationsRefusesBadSets(t *testing.T) {
 	ms, err := loadMigrations(fstest.MapFS{"m/0002_b.sql": {Data: []byte("B")}, "m/0001_a.sql": {Data: []byte("A")}, "m/README": {}}, "m")
 	if err != nil || len(ms) != 2 || ms[0].sql != "A" || ms[1].name != "b" {
 		t.Fatalf("loaded %+v, %v", ms, err)
+	}
+}
+
+// TestMigrationEventsByArrivalKeepsHistory pins migration 3: a history written in the
+// old events layout reads back the same after the rebuild.
+func TestMigrationEventsByArrivalKeepsHistory(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations(migrationFS, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate(ctx, conn, ms[:2], time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO executions (id, arn, name, state_machine_arn, status, start_date) VALUES (7, 'arn:e', 'e', 'arn:sm', 'RUNNING', 1);
+		INSERT INTO events (execution_id, id, previous_event_id, type, timestamp, details, lane, next) VALUES
+			(7, 2, 1, 'PassStateEntered', 20, '{"name":"A"}', 'l', 'B'), (7, 1, 0, 'ExecutionStarted', 10, '{}', '', '');
+		UPDATE executions SET last_event_id = 2 WHERE id = 7;`); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close()
+	_ = db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	page, err := s.ExecutionEventList(ctx, &store.ExecutionEventListParams{ExecutionARN: "arn:e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Event{
+		{ID: 1, Type: "ExecutionStarted", Timestamp: time.UnixMicro(10).UTC(), Details: "{}"},
+		{ID: 2, PreviousEventID: 1, Type: "PassStateEntered", Timestamp: time.UnixMicro(20).UTC(), Details: `{"name":"A"}`, Lane: "l", Next: "B"},
+	}
+	if len(page.Events) != len(want) {
+		t.Fatalf("%d events after the migration", len(page.Events))
+	}
+	for i := range want {
+		if *page.Events[i] != want[i] {
+			t.Fatalf("event %d = %+v, want %+v", i, *page.Events[i], want[i])
+		}
+	}
+	// Appends continue the history in the new layout.
+	if err := s.ExecutionAppendEvents(ctx, &store.ExecutionAppendEventsParams{ARN: "arn:e",
+		Events: []*store.Event{{ID: 3, PreviousEventID: 2, Type: "PassStateExited"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExecutionAppendEvents(ctx, &store.ExecutionAppendEventsParams{ARN: "arn:e",
+		Events: []*store.Event{{ID: 3, PreviousEventID: 2, Type: "PassStateExited"}}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("appending id 3 twice: %v", err)
 	}
 }
