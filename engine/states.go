@@ -36,13 +36,13 @@ func (x *Execution) runMachine(ctx context.Context, sm *asl.StateMachine, input 
 
 // runState runs one state and returns its output and the next state's name ("" at an end).
 func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *lane, sc *scope, item *mapItem) (any, string, *Failure) {
-	r := &stateRun{x: x, st: st, input: input, lane: l, scope: sc, item: item, entered: x.eng.cfg.Clock.Now()}
+	r := &stateRun{x: x, st: st, input: input, lane: l, scope: sc, item: item}
 	// Leave room for this state's entered and exited events and the execution's last one.
 	// Express executions have no history limit on AWS (their history is their logs).
 	if x.params.Type != "EXPRESS" && l.h.Len() >= MaxHistoryEvents-2 {
 		return nil, "", newFailure(ErrRuntime, fmt.Sprintf("The execution reached the maximum number of history events (%d).", MaxHistoryEvents))
 	}
-	ev := l.enter(string(st.Type)+"StateEntered", st.Name, input)
+	ev := l.enter(enteredType[st.Type], st.Name, input)
 	r.enteredID, r.entered = ev.ID, ev.Timestamp
 	if fail := r.checkSize(input, "input"); fail != nil {
 		return nil, "", fail
@@ -78,7 +78,7 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 	if fail := r.checkSize(out, "output"); fail != nil {
 		return nil, "", fail
 	}
-	exited := l.exit(string(st.Type)+"StateExited", st.Name, out, assigned, next)
+	exited := l.exit(exitedType[st.Type], st.Name, out, assigned, next)
 	if exited.recorded {
 		// Replayed: the record is the truth (it may hold a random or time-dependent value).
 		out, next = recordedOutput(exited, out), exited.Next
@@ -301,3 +301,12 @@ func recordedAssigned(e *Event, computed *jsonv.Object) *jsonv.Object {
 	})
 	return out
 }
+
+// The event types of entering and leaving each state type, built once.
+var enteredType, exitedType = func() (map[asl.StateType]string, map[asl.StateType]string) {
+	en, ex := map[asl.StateType]string{}, map[asl.StateType]string{}
+	for _, t := range []asl.StateType{asl.TypePass, asl.TypeTask, asl.TypeChoice, asl.TypeWait, asl.TypeSucceed, asl.TypeFail, asl.TypeParallel, asl.TypeMap} {
+		en[t], ex[t] = string(t)+"StateEntered", string(t)+"StateExited"
+	}
+	return en, ex
+}()
