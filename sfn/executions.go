@@ -211,7 +211,7 @@ func (s *Service) params(t *target, arn, name string, input any, start time.Time
 
 // run starts a stored execution whose first events are already committed.
 func (s *Service) run(sm *asl.StateMachine, p engine.StartParams) {
-	p.Sinks = append(p.Sinks, &sink{w: s.writer, arn: p.ExecutionARN})
+	p.Sinks = append(p.Sinks, &sink{w: s.writer, arn: p.ExecutionARN, log: s.cfg.Logger})
 	x := s.eng.Start(s.ctx, sm, p)
 	s.mu.Lock()
 	s.running[p.ExecutionARN] = x

@@ -52,3 +52,32 @@ func TestVersionsAndAliases(t *testing.T) {
 		t.Fatalf("versions newest first: %+v %v", vs, err)
 	}
 }
+
+func TestDistributedMapRecordsAMapRun(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "db"), clock.Real{})
+	ctx := t.Context()
+	sm, err := s.CreateStateMachine(ctx, &CreateStateMachineInput{Name: "D", RoleArn: role, Definition: `{"StartAt":"M","States":{"M":{"Type":"Map","Label":"batch",
+		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := s.StartExecution(ctx, &StartExecutionInput{StateMachineArn: sm.StateMachineArn, Input: ptr(`[1,2,3]`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := waitStatus(t, s, x.ExecutionArn); d.Status != "SUCCEEDED" {
+		t.Fatalf("%+v", d)
+	}
+	runs, err := s.ListMapRuns(ctx, &ListMapRunsInput{ExecutionArn: x.ExecutionArn})
+	if err != nil || len(runs.MapRuns) != 1 {
+		t.Fatalf("map runs: %+v %v", runs, err)
+	}
+	m, err := s.DescribeMapRun(ctx, &MapRunInput{MapRunArn: runs.MapRuns[0].MapRunArn})
+	if err != nil || m.Status != "SUCCEEDED" || m.ItemCounts.Total != 3 || m.ItemCounts.Succeeded != 3 {
+		t.Fatalf("describe: %+v %v", m, err)
+	}
+	if _, err := s.UpdateMapRun(ctx, &UpdateMapRunInput{MapRunArn: m.MapRunArn, ToleratedFailurePercentage: new(float64)}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -25,7 +25,8 @@ type item struct {
 	arn   string
 	ev    *store.Event
 	upd   *store.ExecutionUpdate
-	flush chan struct{} // closed once everything before it is committed
+	flush chan struct{}     // closed once everything before it is committed
+	after func(store.Store) // run once the batch holding the event is committed
 }
 
 const maxBatch = 4096
@@ -86,7 +87,11 @@ func (w *writer) commit(batch []item) {
 	var params []*store.ExecutionAppendEventsParams
 	byARN := map[string]*store.ExecutionAppendEventsParams{}
 	var flushes []chan struct{}
+	var afters []func(store.Store)
 	for _, it := range batch {
+		if it.after != nil {
+			afters = append(afters, it.after)
+		}
 		if it.flush != nil {
 			flushes = append(flushes, it.flush)
 			continue
@@ -120,6 +125,9 @@ func (w *writer) commit(batch []item) {
 			time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond) // back off from a busy database
 		}
 	}
+	for _, f := range afters {
+		f(w.st)
+	}
 	for _, f := range flushes {
 		close(f)
 	}
@@ -129,11 +137,63 @@ func (w *writer) commit(batch []item) {
 type sink struct {
 	w   *writer
 	arn string
+	// Map runs by lane, from MapStateStarted (item count) and MapRunStarted (ARN).
+	mapItems map[string]int64
+	mapRuns  map[string]string
+	log      *slog.Logger
 }
 
 // Event implements engine.Sink.
 func (k *sink) Event(e *engine.Event) {
-	k.w.ch <- item{arn: k.arn, ev: eventToStore(e), upd: updateFor(e)}
+	k.w.ch <- item{arn: k.arn, ev: eventToStore(e), upd: updateFor(e), after: k.mapRun(e)}
+}
+
+// mapRun keeps the Map Run records of a Distributed Map in step with its events.
+func (k *sink) mapRun(e *engine.Event) func(store.Store) {
+	switch e.Type {
+	case "MapStateStarted":
+		if k.mapItems == nil {
+			k.mapItems, k.mapRuns = map[string]int64{}, map[string]string{}
+		}
+		if v, ok := e.Details().Get("length"); ok {
+			n, _ := v.(float64)
+			k.mapItems[e.Lane] = int64(n)
+		}
+	case "MapRunStarted":
+		v, _ := e.Details().Get("mapRunArn")
+		arn, _ := v.(string)
+		if k.mapRuns == nil {
+			k.mapItems, k.mapRuns = map[string]int64{}, map[string]string{}
+		}
+		k.mapRuns[e.Lane] = arn
+		total := k.mapItems[e.Lane]
+		run := store.MapRun{ARN: arn, ExecutionARN: k.arn, Status: store.MapRunStatusRunning, StartDate: e.Timestamp,
+			ItemCounts: store.MapRunCounts{Running: total, Total: total}, ExecutionCounts: store.MapRunCounts{Running: total, Total: total}}
+		return func(st store.Store) {
+			if _, err := st.MapRunCreate(context.Background(), &store.MapRunCreateParams{MapRun: run}); err != nil && k.log != nil {
+				k.log.Error("map run not recorded", "map_run_arn", arn, "error", err)
+			}
+		}
+	case "MapRunSucceeded", "MapRunFailed", "MapRunAborted":
+		arn := k.mapRuns[e.Lane]
+		total := k.mapItems[e.Lane]
+		status, counts := store.MapRunStatusSucceeded, store.MapRunCounts{Succeeded: total, Total: total}
+		switch e.Type {
+		case "MapRunFailed":
+			status, counts = store.MapRunStatusFailed, store.MapRunCounts{Failed: total, Total: total}
+		case "MapRunAborted":
+			status, counts = store.MapRunStatusAborted, store.MapRunCounts{Aborted: total, Total: total}
+		}
+		stop := e.Timestamp
+		return func(st store.Store) {
+			_, err := st.MapRunUpdate(context.Background(), &store.MapRunUpdateParams{ARN: arn, Status: status, StopDate: &stop,
+				ItemCounts: &counts, ExecutionCounts: &counts})
+			if err != nil && k.log != nil {
+				k.log.Error("map run not updated", "map_run_arn", arn, "error", err)
+			}
+		}
+	}
+	return nil
 }
 
 // eventToStore converts an engine event for the store. The lane and next state, which the
