@@ -195,6 +195,15 @@ func (ev *evaluator) callBuiltin(f *builtin, args []any, input any, env *frame) 
 	if f.custom != nil {
 		return ev.callCustom(f, args)
 	}
+	if len(args) < f.nparams {
+		// missing optional arguments are undefined
+		padded := make([]any, f.nparams)
+		copy(padded, args)
+		for i := len(args); i < len(padded); i++ {
+			padded[i] = undefined
+		}
+		args = padded
+	}
 	return f.fn(ev, callCtx{input: input, env: env}, args)
 }
 
