@@ -142,6 +142,7 @@ type Execution struct {
 	mu     sync.Mutex
 	result Result
 	busy   atomic.Int64
+	test   *testMode // set for TestState runs
 }
 
 // stopCause is the reason an execution's context was cancelled.

@@ -111,11 +111,13 @@ func (r *stateRun) runJSONPath(ctx context.Context) (out any, next string, assig
 		if f != nil {
 			return nil, "", nil, f
 		}
+		r.x.inspect("afterInputPath", eff)
 		result := eff
 		if st.Parameters != nil {
 			if result, f = r.evalTemplate(st.Parameters, eff); f != nil {
 				return nil, "", nil, f
 			}
+			r.x.inspect("afterParameters", result)
 		}
 		if st.HasResult {
 			result = st.Result
@@ -126,6 +128,7 @@ func (r *stateRun) runJSONPath(ctx context.Context) (out any, next string, assig
 		if out, f = r.applyResultPath(st.ResultPath, r.input, result); f != nil {
 			return nil, "", nil, f
 		}
+		r.x.inspect("afterResultPath", out)
 		out, f = r.applyPath(st.OutputPath, out)
 		return out, st.Next, assigned, f
 

@@ -29,6 +29,7 @@ func (r *stateRun) runWithRetry(ctx context.Context) (any, string, *jsonv.Object
 	if f != nil {
 		return nil, "", nil, f
 	}
+	r.x.inspect("afterInputPath", eff)
 	attempts := make([]int, len(st.Retry))
 	for {
 		var result any
@@ -72,10 +73,12 @@ func (r *stateRun) runWithRetry(ctx context.Context) (any, string, *jsonv.Object
 func (r *stateRun) finishJSONPath(result any) (any, string, *jsonv.Object, *Failure) {
 	st := r.st
 	var f *Failure
+	r.x.inspect("result", result)
 	if st.ResultSelector != nil {
 		if result, f = r.evalTemplate(st.ResultSelector, result); f != nil {
 			return nil, "", nil, f
 		}
+		r.x.inspect("afterResultSelector", result)
 	}
 	assigned, f := r.assignJSONPath(st.Assign, result)
 	if f != nil {
@@ -85,6 +88,7 @@ func (r *stateRun) finishJSONPath(result any) (any, string, *jsonv.Object, *Fail
 	if f != nil {
 		return nil, "", nil, f
 	}
+	r.x.inspect("afterResultPath", out)
 	out, f = r.applyPath(st.OutputPath, out)
 	return out, st.Next, assigned, f
 }
@@ -95,7 +99,19 @@ func (r *stateRun) retryDelay(f *Failure, attempts []int) (time.Duration, bool) 
 		if !matchesError(rt.ErrorEquals, f.Name) {
 			continue
 		}
+		if t := r.x.test; t != nil && attempts[i] == 0 {
+			attempts[i] = t.cfg.RetrierRetryCount
+		}
 		if attempts[i] >= rt.MaxAttempts {
+			return 0, false
+		}
+		if t := r.x.test; t != nil {
+			// TestState answers RETRIABLE instead of waiting and trying again.
+			secs := rt.IntervalSeconds * math.Pow(rt.BackoffRate, float64(attempts[i]))
+			if rt.MaxDelaySeconds > 0 && secs > rt.MaxDelaySeconds {
+				secs = rt.MaxDelaySeconds
+			}
+			t.retriable = &TestResult{Status: TestRetriable, Error: f.Name, Cause: f.Cause, RetryIndex: i, RetryBackoffSeconds: secs, CatchIndex: -1}
 			return 0, false
 		}
 		secs := rt.IntervalSeconds * math.Pow(rt.BackoffRate, float64(attempts[i]))
@@ -125,9 +141,15 @@ func errorOutput(f *Failure) *jsonv.Object {
 
 // catch hands f to the first matching catcher.
 func (r *stateRun) catch(f *Failure) (any, string, *jsonv.Object, *Failure) {
-	for _, c := range r.st.Catch {
+	if r.x.test != nil && r.x.test.retriable != nil {
+		return nil, "", nil, f
+	}
+	for i, c := range r.st.Catch {
 		if !matchesError(c.ErrorEquals, f.Name) {
 			continue
+		}
+		if r.x.test != nil {
+			r.x.test.caught = i
 		}
 		eo := errorOutput(f)
 		if r.st.IsJSONata() {
@@ -236,10 +258,12 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 		if params, f = r.taskArguments(); f != nil {
 			return nil, f
 		}
+		r.x.inspect("afterArguments", params)
 	case st.Parameters != nil:
 		if params, f = r.evalTemplate(st.Parameters, eff); f != nil {
 			return nil, f
 		}
+		r.x.inspect("afterParameters", params)
 	}
 	resType, resName := resourceTypeAndName(st.Resource)
 	sd := jsonv.NewObject(6)

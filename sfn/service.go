@@ -126,6 +126,7 @@ func (s *Service) JSONService() *api.JSONService {
 		"DescribeMapRun":                   api.JSONOp(s.DescribeMapRun),
 		"ListMapRuns":                      api.JSONOp(s.ListMapRuns),
 		"UpdateMapRun":                     api.JSONOp(s.UpdateMapRun),
+		"TestState":                        api.JSONOp(s.TestState),
 		"TagResource":                      api.JSONOp(s.TagResource),
 		"UntagResource":                    api.JSONOp(s.UntagResource),
 		"ListTagsForResource":              api.JSONOp(s.ListTagsForResource),
