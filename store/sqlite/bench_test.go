@@ -58,10 +58,14 @@ func transition(arn string, last int64, now time.Time) *store.ExecutionAppendEve
 		Update: &store.ExecutionUpdate{Snapshot: []byte(benchDetails[:200])}}
 }
 
-func report(b *testing.B, transitions int64) {
+// report adds the throughput metrics; cpu0 is cpuTime() when the timer started.
+func report(b *testing.B, transitions int64, cpu0 time.Duration) {
 	secs := b.Elapsed().Seconds()
 	b.ReportMetric(float64(transitions)/secs, "transitions/s")
 	b.ReportMetric(float64(transitions*eventsPerTransition)/secs, "events/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(transitions), "cpu-µs/transition")
+	}
 }
 
 // BenchmarkAppendMany: the engine's writer path, ExecutionAppendEventsMany with one
@@ -73,6 +77,7 @@ func BenchmarkAppendMany(b *testing.B) {
 				s, arns, last := benchStore(b, syn, batch)
 				now := time.Now()
 				b.ResetTimer()
+				cpu0 := cpuTime()
 				var done int64
 				for done < int64(b.N) {
 					n := min(batch, b.N-int(done))
@@ -92,7 +97,7 @@ func BenchmarkAppendMany(b *testing.B) {
 					}
 					done += int64(n)
 				}
-				report(b, done)
+				report(b, done, cpu0)
 			})
 		}
 	}
@@ -109,6 +114,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 				var next atomic.Int64
 				var wg sync.WaitGroup
 				b.ResetTimer()
+				cpu0 := cpuTime()
 				for w := range workers {
 					wg.Go(func() {
 						for next.Add(1) <= int64(b.N) {
@@ -121,7 +127,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 					})
 				}
 				wg.Wait()
-				report(b, int64(b.N))
+				report(b, int64(b.N), cpu0)
 			})
 		}
 	}

@@ -338,16 +338,28 @@ func checkAppend(p *store.ExecutionAppendEventsParams) error {
 
 // appendEvents is one durable step (see store.Store.ExecutionAppendEvents).
 func (s *Store) appendEvents(tx *wtx, p *store.ExecutionAppendEventsParams) error {
-	var id, last int64
-	err := tx.queryRow(`SELECT id, last_event_id FROM executions WHERE arn = ?`, p.ARN).Scan(&id, &last)
+	// One statement checks that the events continue the history and moves the row on;
+	// the reason it matched nothing is only looked up when it did.
+	var expect int64 = -1 // any history length, when there are no events
+	if len(p.Events) > 0 {
+		expect = p.Events[0].ID - 1
+		if err := checkEventIDs(p.Events, expect); err != nil {
+			return fmt.Errorf("append to %s: %w", p.ARN, err)
+		}
+	}
+	id, err := updateExecution(tx, p.ARN, expect, int64(len(p.Events)), p.Update)
 	if errors.Is(err, sql.ErrNoRows) {
-		return notFound("execution", p.ARN)
+		var last int64
+		err = tx.queryRow(`SELECT last_event_id FROM executions WHERE arn = ?`, p.ARN).Scan(&last)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("execution", p.ARN)
+		}
+		if err == nil {
+			err = fmt.Errorf("append to %s: %w: event id %d where the history needs %d", p.ARN, store.ErrConflict, expect+1, last+1)
+		}
 	}
 	if err != nil {
 		return err
-	}
-	if err := checkEventIDs(p.Events, last); err != nil {
-		return fmt.Errorf("append to %s: %w", p.ARN, err)
 	}
 	now := s.dateOr(p.Now)
 	for _, tok := range p.TaskTokensComplete {
@@ -356,9 +368,6 @@ func (s *Store) appendEvents(tx *wtx, p *store.ExecutionAppendEventsParams) erro
 		}
 	}
 	if err := insertEvents(tx, id, p.Events); err != nil {
-		return err
-	}
-	if err := updateExecution(tx, id, last+int64(len(p.Events)), p.Update); err != nil {
 		return err
 	}
 	if p.Update != nil && p.Update.Snapshot != nil {
@@ -391,12 +400,14 @@ func (s *Store) appendEvents(tx *wtx, p *store.ExecutionAppendEventsParams) erro
 	return nil
 }
 
-// updateExecution writes the new history length and the update's fields in one
-// statement, built from the fields that are set.
-func updateExecution(tx *wtx, id, last int64, u *store.ExecutionUpdate) error {
+// updateExecution moves an execution's history length on by n and writes the update's
+// fields, in one statement built from the fields that are set, if the history is expect
+// events long (any length when expect is -1). It returns the execution's id, or
+// sql.ErrNoRows when nothing matched.
+func updateExecution(tx *wtx, arn string, expect, n int64, u *store.ExecutionUpdate) (int64, error) {
 	var sets strings.Builder
-	sets.WriteString("last_event_id = ?")
-	args := []any{last}
+	sets.WriteString("last_event_id = last_event_id + ?")
+	args := []any{n}
 	add := func(col string, v any) {
 		sets.WriteString(", " + col + " = ?")
 		args = append(args, v)
@@ -424,9 +435,15 @@ func updateExecution(tx *wtx, id, last int64, u *store.ExecutionUpdate) error {
 			add("redrive_date", timeArg(*u.RedriveDate))
 		}
 	}
-	args = append(args, id)
-	_, err := tx.exec(`UPDATE executions SET `+sets.String()+` WHERE id = ?`, args...)
-	return err
+	where := " WHERE arn = ?"
+	args = append(args, arn)
+	if expect >= 0 {
+		where += " AND last_event_id = ?"
+		args = append(args, expect)
+	}
+	var id int64
+	err := tx.queryRow(`UPDATE executions SET `+sets.String()+where+` RETURNING id`, args...).Scan(&id)
+	return id, err
 }
 
 // ExecutionEventList implements store.Store.
