@@ -1,0 +1,85 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// knownDivergences are results of the Python checks that differ from AWS today and are
+// reported to the service's owner. They skip with the reason instead of failing, and pass
+// once fixed; delete an entry when it passes.
+var knownDivergences = map[string]string{
+	"activity_workers/ActivityStarted names the worker": "ActivityStarted is recorded when the task is scheduled, " +
+		"without activityStartedEventDetails.workerName; AWS records it when a worker takes the task with GetActivityTask",
+	"error_codes/execution name of 81 characters": "AWS answers ValidationException for a name longer than 80 " +
+		"(a model constraint), stepwise InvalidName",
+	"error_codes/input over 262144 bytes": "AWS answers ValidationException for an input over 262144 bytes " +
+		"(a model constraint), stepwise InvalidExecutionInput",
+}
+
+type pyResult struct {
+	Check   string  `json:"check"`
+	OK      bool    `json:"ok"`
+	Detail  string  `json:"detail"`
+	Seconds float64 `json:"seconds"`
+}
+
+// runPythonChecks runs a check script of testdata against url and returns its results.
+func runPythonChecks(t *testing.T, script, url string, args ...string) []pyResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, toolPath("python3"), append([]string{filepath.Join("testdata", script), url}, args...)...)
+	cmd.Env = clientEnv(t)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var results []pyResult
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r pyResult
+		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Check != "" {
+			results = append(results, r)
+		}
+	}
+	if err != nil || len(results) == 0 {
+		t.Fatalf("%s: %v\nstdout: %s\nstderr: %s", script, err, out, stderr.String())
+	}
+	return results
+}
+
+// reportChecks turns check results into subtests.
+func reportChecks(t *testing.T, results []pyResult) {
+	t.Helper()
+	for _, r := range results {
+		t.Run(r.Check, func(t *testing.T) {
+			why, known := knownDivergences[r.Check]
+			switch {
+			case r.OK && known:
+				t.Logf("known divergence now passes, delete it from knownDivergences: %s", why)
+			case r.OK:
+			case known:
+				t.Skipf("known divergence from AWS (reported): %s\n%s", why, r.Detail)
+			default:
+				t.Errorf("%s", r.Detail)
+			}
+		})
+	}
+}
+
+// TestBoto3 drives a server with boto3: executions and history through the paginators,
+// idempotent starts, stop, versions and aliases, task tokens, an activity worker pool,
+// validation, StartSyncExecution and the error codes clients branch on.
+func TestBoto3(t *testing.T) {
+	t.Parallel()
+	needPython(t, "boto3")
+	srv := startServer(t, t.TempDir())
+	reportChecks(t, runPythonChecks(t, "boto3_checks.py", srv.URL))
+}
