@@ -241,3 +241,12 @@ func TestPreviousEventIDsChainAlongTheLane(t *testing.T) {
 		}
 	}
 }
+
+func TestAssignOverTheSizeLimitFails(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", 200000)
+	r := runManual(t, `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"a.$":"$.big","b.$":"$.big"},"End":true}}}`, `{"big":"`+big+`"}`, nil)
+	if r.res.Status != StatusFailed || r.res.Error != ErrDataLimitExceeded || !strings.Contains(r.res.Cause, "combined") {
+		t.Fatalf("got %s %s %s", r.res.Status, r.res.Error, r.res.Cause)
+	}
+}

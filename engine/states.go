@@ -78,6 +78,9 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 	if fail := r.checkSize(out, "output"); fail != nil {
 		return nil, "", fail
 	}
+	if fail := r.checkAssigned(assigned); fail != nil {
+		return nil, "", fail
+	}
 	exited := l.exit(exitedType[st.Type], st.Name, out, assigned, next)
 	if exited.recorded {
 		// Replayed: the record is the truth (it may hold a random or time-dependent value).
@@ -313,3 +316,30 @@ var enteredType, exitedType = func() (map[asl.StateType]string, map[asl.StateTyp
 	}
 	return en, ex
 }()
+
+// Variable limits, as AWS sets them.
+const (
+	maxVariableBytes = 262144 // one variable, and all of one Assign together
+)
+
+// checkAssigned enforces the size limits of an Assign.
+func (r *stateRun) checkAssigned(assigned *jsonv.Object) *Failure {
+	if assigned == nil {
+		return nil
+	}
+	total := 0
+	var fail *Failure
+	assigned.Range(func(k string, v any) bool {
+		n := jsonv.Size(v, maxVariableBytes)
+		if n > maxVariableBytes {
+			fail = newFailure(ErrDataLimitExceeded, fmt.Sprintf("The state '%s' assigned a value to the variable '%s' that exceeds the maximum size of %d bytes.", r.st.Name, k, maxVariableBytes))
+			return false
+		}
+		total += n
+		return true
+	})
+	if fail == nil && total > maxVariableBytes {
+		fail = newFailure(ErrDataLimitExceeded, fmt.Sprintf("The variables the state '%s' assigned exceed the maximum combined size of %d bytes.", r.st.Name, maxVariableBytes))
+	}
+	return fail
+}
