@@ -16,14 +16,19 @@ const sep = "\x00"
 
 // Encode makes a token of kind holding fields.
 func Encode(kind string, fields ...string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + sep + strings.Join(fields, sep)))
+	raw := kind
+	for _, f := range fields {
+		raw += sep + f
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
 // Decode returns the n fields of a token issued with Encode(kind, ...), or an error
 // wrapping store.ErrInvalidToken.
 func Decode(token, kind string, n int) ([]string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil {
+	// The decoder skips line breaks; only the exact text Encode made is a token.
+	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != token {
 		return nil, fmt.Errorf("%w: not a token", store.ErrInvalidToken)
 	}
 	parts := strings.Split(string(raw), sep)
