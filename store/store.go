@@ -9,7 +9,8 @@
 // errors.go, wrapped with %w; the API layer maps them to AWS error codes.
 //
 // Times are kept to the microsecond (PostgreSQL's precision) and come back in UTC; a
-// zero time.Time means "not set".
+// zero time.Time means "not set", except that a creation or start date left zero is
+// set from the driver's clock.
 package store
 
 import (
@@ -65,7 +66,7 @@ type Store interface {
 	ExecutionCreate(ctx context.Context, params *ExecutionCreateParams) (*Execution, error)
 	ExecutionGetByARN(ctx context.Context, params *ExecutionGetByARNParams) (*Execution, error)
 	// ExecutionList lists executions newest first (start date, then insertion order).
-	// Listed executions leave Input, Output and Snapshot empty.
+	// Listed executions leave Input and Snapshot empty.
 	ExecutionList(ctx context.Context, params *ExecutionListParams) (*ExecutionListResult, error)
 	// ExecutionAppendEvents is the durable step: in ONE transaction it appends history
 	// events, updates the execution's row and its timers and task tokens. Event ids must

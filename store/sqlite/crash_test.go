@@ -40,6 +40,7 @@ func crashStep(arn string, last int64) *store.ExecutionAppendEventsParams {
 
 // TestCrashWriter is the child; it does nothing unless the parent started it.
 func TestCrashWriter(t *testing.T) {
+	t.Parallel()
 	path := os.Getenv(crashEnv)
 	if path == "" {
 		t.Skip("child of TestCrashKeepsCommittedSteps")

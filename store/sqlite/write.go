@@ -38,8 +38,12 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 		case s.wlock <- struct{}{}:
 			// Leader: commit what is queued (our own request, unless an earlier leader
 			// took it), then look again: if the batch cap left ours queued, we lead again.
+			// Once Close has begun, the queue is left for it to fail.
 			s.qmu.Lock()
 			n := min(len(s.queue), s.maxBatch)
+			if s.closed.Load() {
+				n = 0
+			}
 			batch := s.queue[:n:n]
 			s.queue = s.queue[n:]
 			s.qmu.Unlock()
