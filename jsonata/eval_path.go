@@ -2,6 +2,7 @@ package jsonata
 
 import (
 	"math"
+	"unicode/utf16"
 
 	"github.com/stepwise-dev/stepwise/jsonv"
 )
@@ -30,8 +31,22 @@ func (r *stepResult) inputs() []any {
 	case srVals:
 		return r.vals
 	}
+	if s, ok := r.value.(string); ok {
+		// a path whose first step yields a string iterates its characters, as
+		// jsonata-js's loops over a JavaScript string do
+		return stringUnits(s)
+	}
 	vals, _ := items(r.value)
 	return vals
+}
+
+// stringUnits splits s into its UTF-16 code units, as indexing a JavaScript string does.
+func stringUnits(s string) []any {
+	var out []any
+	for _, u := range utf16.Encode([]rune(s)) {
+		out = append(out, runesToString([]rune{rune(u)}))
+	}
+	return out
 }
 
 // empty reports whether the result ends the path (undefined or an empty array).
@@ -193,6 +208,10 @@ func (ev *evaluator) evalPathFrom(n *node, start int, cur stepResult, env *frame
 // results into the next sequence.
 func (ev *evaluator) evalStep(step *node, in *stepResult, env *frame, lastStep bool) (stepResult, error) {
 	if step.kind == nSort {
+		if s, ok := in.value.(string); ok && in.kind == srValue {
+			// jsonata-js's sort returns a string (array-like, not an array) as it is
+			return stepResult{kind: srOne, one: s}, nil
+		}
 		sorted, err := ev.evalSort(step, in.inputs(), nil, env)
 		if err != nil {
 			return stepResult{}, err
@@ -831,6 +850,14 @@ func evalWildcard(input any) (any, error) {
 	case *seq:
 		for _, v := range t.vals {
 			add(v)
+		}
+		// jsonata-js enumerates a sequence's keys, which include its enumerable
+		// flags: their values (true) are part of the result
+		if t.sequence {
+			add(true)
+		}
+		if t.keepSingleton {
+			add(true)
 		}
 	}
 	if bg.over {

@@ -367,11 +367,18 @@ func formatIntegerWith(value float64, f *integerFormat) (string, *Error) {
 			s = string(rs)
 		}
 		rs := []rune(s)
+		// s.substr(0, pos) + c + s.substr(pos), with substr's treatment of a
+		// negative position (nothing before, the last -pos characters after)
 		insert := func(pos int, c string) {
-			pos = max(0, min(pos, len(rs)))
-			out := append([]rune(nil), rs[:pos]...)
-			out = append(out, []rune(c)...)
-			rs = append(out, rs[pos:]...)
+			var left, right []rune
+			if pos < 0 {
+				right = rs[max(len(rs)+pos, 0):]
+			} else {
+				pos = min(pos, len(rs))
+				left, right = rs[:pos], rs[pos:]
+			}
+			out := append(append([]rune(nil), left...), []rune(c)...)
+			rs = append(out, right...)
 		}
 		if f.regular {
 			n := (len(rs) - 1) / f.regularSep.position

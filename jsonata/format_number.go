@@ -384,7 +384,11 @@ func fnFormatNumber(ev *evaluator, c callCtx, args []any) (any, error) {
 		sv = append(sv, []rune(strings.Repeat(string(f.zeroDigit), padRight))...)
 	}
 	dp = runeIndex(sv, f.decimalSep, 0)
+	// s.slice(0, at) + c + s.slice(at): a negative position counts from the end
 	insert := func(s []rune, at int, c rune) []rune {
+		if at < 0 {
+			at += len(s)
+		}
 		at = max(0, min(at, len(s)))
 		out := make([]rune, 0, len(s)+1)
 		out = append(out, s[:at]...)

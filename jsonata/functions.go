@@ -96,6 +96,19 @@ func init() {
 	define("millis", "<:n>", 0, 0, fnMillis)
 }
 
+// propertyKey is a string argument as JavaScript converts it where a string is
+// expected: an undefined argument becomes "undefined".
+func propertyKey(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if isUndef(v) {
+		return "undefined"
+	}
+	s, _ := stringify(v, false)
+	return s
+}
+
 // arg returns args[i], or undefined.
 func arg(args []any, i int) any {
 	if i < len(args) {

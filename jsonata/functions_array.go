@@ -289,8 +289,7 @@ func stringsToAny(s []string) []any {
 }
 
 func fnLookup(ev *evaluator, c callCtx, args []any) (any, error) {
-	key, _ := arg(args, 1).(string)
-	return lookupField(args[0], key), nil
+	return lookupField(args[0], propertyKey(arg(args, 1))), nil
 }
 
 func fnAppend(ev *evaluator, c callCtx, args []any) (any, error) {

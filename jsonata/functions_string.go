@@ -56,7 +56,10 @@ func fnSubstring(ev *evaluator, c callCtx, args []any) (any, error) {
 	if !ok {
 		return undefined, nil
 	}
-	start, _ := arg(args, 1).(float64)
+	start, ok := arg(args, 1).(float64)
+	if !ok {
+		start = math.NaN() // as JavaScript computes with an undefined start
+	}
 	runes := []rune(str)
 	n := float64(len(runes))
 	if n+start < 0 {
@@ -84,7 +87,7 @@ func fnSubstringBefore(ev *evaluator, c callCtx, args []any) (any, error) {
 	if !ok {
 		return undefined, nil
 	}
-	chars, _ := arg(args, 1).(string)
+	chars := propertyKey(arg(args, 1))
 	if i := strings.Index(str, chars); i >= 0 {
 		return str[:i], nil
 	}
@@ -96,7 +99,7 @@ func fnSubstringAfter(ev *evaluator, c callCtx, args []any) (any, error) {
 	if !ok {
 		return undefined, nil
 	}
-	chars, _ := arg(args, 1).(string)
+	chars := propertyKey(arg(args, 1))
 	if i := strings.Index(str, chars); i >= 0 {
 		return str[i+len(chars):], nil
 	}

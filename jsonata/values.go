@@ -415,17 +415,15 @@ func toJSONDepth(v any, depth int, bg *budget) (any, bool) {
 }
 
 // convertSlice converts the elements of an array, copying it only if something
-// changes: undefined members are dropped (a sequence never holds them) and functions
-// become null, as in JSON.stringify.
+// changes: undefined members (which a sequence can hold after a predicate on an
+// undefined value) and functions become null, as in JSON.stringify.
 func convertSlice(vals []any, depth int, bg *budget) ([]any, bool) {
 	var out []any
 	for i, e := range vals {
 		var c any
 		changed, drop := false, false
 		switch {
-		case isUndef(e):
-			drop = true
-		case isFunction(e):
+		case isUndef(e), isFunction(e):
 			c, changed = nil, true
 		default:
 			c, changed = toJSONDepth(e, depth+1, bg)
