@@ -32,6 +32,7 @@ type pyResult struct {
 	OK      bool    `json:"ok"`
 	Detail  string  `json:"detail"`
 	Seconds float64 `json:"seconds"`
+	Skip    string  `json:"skip"`
 }
 
 // runPythonChecks runs a check script of testdata against url and returns its results.
@@ -66,6 +67,8 @@ func reportChecks(t *testing.T, results []pyResult) {
 		t.Run(r.Check, func(t *testing.T) {
 			why, known := knownDivergences[r.Check]
 			switch {
+			case r.Skip != "":
+				t.Skip(r.Skip)
 			case r.OK && known:
 				t.Logf("known divergence now passes, delete it from knownDivergences: %s", why)
 			case r.OK:
@@ -86,4 +89,23 @@ func TestBoto3(t *testing.T) {
 	needPython(t, "boto3")
 	srv := startServer(t, t.TempDir())
 	reportChecks(t, runPythonChecks(t, "boto3_checks.py", srv.URL))
+}
+
+func init() {
+	knownDivergences["map_runs/DescribeMapRun maxConcurrency is the Map's"] = "the Map Run record is created " +
+		"from the MapRunStarted event without the Map's MaxConcurrency (sfn/writer.go), so DescribeMapRun answers 0"
+	knownDivergences["map_runs/child executions are listed by mapRunArn"] = "a Distributed Map's iterations are " +
+		"not child executions: ListExecutions(mapRunArn) lists none although DescribeMapRun counts one per item"
+	knownDivergences["nested_executions/waitForTaskToken records TaskSubmitted"] = "states:startExecution." +
+		"waitForTaskToken records no TaskSubmitted event after starting the child; AWS records TaskSubmitted with the " +
+		"StartExecution response for callback tasks as for .sync ones"
+}
+
+// TestNewOperations covers RedriveExecution, TestState, the Map Run operations and nested
+// executions; each check skips while the server answers UnknownOperationException.
+func TestNewOperations(t *testing.T) {
+	t.Parallel()
+	needPython(t, "boto3")
+	srv := startServer(t, t.TempDir())
+	reportChecks(t, runPythonChecks(t, "newops_checks.py", srv.URL))
 }
