@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
-	"errors"
 	"hash"
 	"math"
 	"math/rand/v2"
@@ -16,8 +15,6 @@ import (
 )
 
 // The functions Step Functions adds to JSONata, and the one it removes ($eval).
-
-var errFunctionArgs = errors.New("invalid arguments")
 
 func argNumber(args []any, i int) (float64, bool) {
 	if i >= len(args) {
@@ -142,7 +139,7 @@ func awsParse(args []any) (any, error) {
 	return v, nil
 }
 
-func noEval(args []any) (any, error) {
+func noEval([]any) (any, error) {
 	return nil, &jsonata.Error{Code: "D3146", Message: "$eval is not supported in Step Functions; use $parse"}
 }
 

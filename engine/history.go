@@ -86,6 +86,8 @@ func (e *Event) Details() *jsonv.Object {
 			e.details = d
 		case lazyIteration:
 			e.details = jsonv.ObjectOf("name", lz.name, "index", float64(lz.index))
+		case lazyNone:
+			// Built eagerly, or an event without details.
 		}
 	})
 	return e.details

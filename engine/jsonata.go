@@ -94,6 +94,7 @@ func (r *stateRun) evalJSONata(t *asl.Template, field string, env *jsonata.Env) 
 			return nil, r.queryFailure(fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned an unsupported result type.", t.Src, field))
 		}
 		return v, nil
+	case asl.TPath, asl.TIntrinsic:
 	}
 	return nil, r.runtime("a JSONPath template in a JSONata state")
 }
@@ -256,6 +257,8 @@ func (r *stateRun) runWithRetryJSONata(ctx context.Context) (any, string, *jsonv
 			}
 		case asl.TypeMap:
 			result, f = r.runMapJSONata(ctx)
+		default:
+			return nil, "", nil, r.runtime(fmt.Sprintf("State type '%s' has no retry", st.Type))
 		}
 		if f == nil {
 			env := r.jsonataEnv(r.statesVar("result", result))
@@ -299,7 +302,7 @@ func (r *stateRun) taskArguments() (any, *Failure) {
 func (r *stateRun) runMapJSONata(ctx context.Context) (any, *Failure) {
 	st := r.st
 	env := r.jsonataEnv(r.statesVar("", nil))
-	var items any = r.input
+	items := any(r.input)
 	if st.Items != nil {
 		v, f := r.evalJSONata(st.Items, "Items", env)
 		if f != nil {

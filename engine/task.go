@@ -46,6 +46,8 @@ func (r *stateRun) runWithRetry(ctx context.Context) (any, string, *jsonv.Object
 			result, f = r.runParallel(ctx, params)
 		case asl.TypeMap:
 			result, f = r.runMap(ctx, eff)
+		default:
+			return nil, "", nil, r.runtime(fmt.Sprintf("State type '%s' has no retry", st.Type))
 		}
 		if f == nil {
 			return r.finishJSONPath(result)

@@ -102,15 +102,4 @@ func display(v any) string {
 	return jsonv.String(v)
 }
 
-// waitJSONataDuration is used by JSONata Wait states once Seconds/Timestamp are evaluated.
-func (r *stateRun) waitFor(ctx context.Context, seconds *float64, ts *time.Time) *Failure {
-	if seconds != nil {
-		return r.sleep(ctx, time.Duration(*seconds)*time.Second)
-	}
-	if ts != nil {
-		return r.sleep(ctx, ts.Sub(r.x.eng.cfg.Clock.Now()))
-	}
-	return nil
-}
-
 var _ = asl.TypeWait

@@ -95,9 +95,7 @@ func ServiceParts(resource string) (service, action string) {
 		return "", ""
 	}
 	rest := base[i+3:]
-	if strings.HasPrefix(rest, "aws-sdk:") {
-		rest = strings.TrimPrefix(rest, "aws-sdk:")
-	}
+	rest = strings.TrimPrefix(rest, "aws-sdk:")
 	j := strings.Index(rest, ":")
 	if j < 0 {
 		return rest, ""

@@ -50,14 +50,6 @@ func errInvalidToken(msg string) error {
 	return api.Errorf("InvalidToken", "Invalid Token: '%s'", msg)
 }
 
-func errTaskDoesNotExist() error {
-	return api.NewError("TaskDoesNotExist", "Task Does Not Exist")
-}
-
-func errTaskTimedOut() error {
-	return api.NewError("TaskTimedOut", "Task Timed Out")
-}
-
 // mapError is the service's error mapping: store sentinels that escape an operation
 // become internal errors (each operation maps the ones it expects itself).
 func mapError(err error) *api.Error {

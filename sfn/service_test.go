@@ -164,7 +164,7 @@ func TestRestartResumesARunningExecution(t *testing.T) {
 	if d.Status != "SUCCEEDED" || *d.Output != `{"n":1}` {
 		t.Fatalf("got %s %v", d.Status, d.Output)
 	}
-	if got := d.StopDate.Time.Sub(start); got != 60*time.Second {
+	if got := d.StopDate.Sub(start); got != 60*time.Second {
 		t.Errorf("the wait ended %v after the start, want 60s", got)
 	}
 	h, _ := s2.GetExecutionHistory(ctx, &GetExecutionHistoryInput{ExecutionArn: run.ExecutionArn})

@@ -378,13 +378,13 @@ func (s *Service) ValidateStateMachineDefinition(_ context.Context, in *Validate
 	}
 	problems := validate.Source([]byte(in.Definition), asl.ValidateOptions(typ))
 	out := &ValidateOutput{Result: "OK", Diagnostics: []Diagnostic{}}
-	max := in.MaxResults
-	if max <= 0 {
-		max = 100
+	limit := in.MaxResults
+	if limit <= 0 {
+		limit = 100
 	}
 	for _, p := range problems {
 		out.Result = "FAIL"
-		if len(out.Diagnostics) == max {
+		if len(out.Diagnostics) == limit {
 			out.Truncated = true
 			break
 		}
