@@ -35,11 +35,16 @@ var crashMachines = []struct {
 	{"map", func(i int) string { return fmt.Sprintf(`{"items":[%d,%d,%d,%d]}`, i, i+1, i+2, i+3) }},
 	{"parallel", func(i int) string { return fmt.Sprintf(`{"n":%d}`, i) }},
 	{"mapcallback", func(i int) string { return fmt.Sprintf(`{"items":[%d,%d,%d]}`, i, i+1, i+2) }},
+	{"distributed", func(i int) string { return fmt.Sprintf(`{"items":[%d,%d,%d,%d]}`, i, i+1, i+2, i+3) }},
+	{"nested", func(i int) string { return fmt.Sprintf(`{"n":%d}`, i) }},
 }
 
+// crashHelpers are state machines the others start (created first, not started by the test).
+var crashHelpers = []string{"nested-child"}
+
 type crashExec struct {
-	machine, name, input string
-	arn                  string
+	machine, name, input, arn string
+	started                   atomic.Bool
 }
 
 // fleet drives one server, or its successive incarnations, through transport failures.
@@ -104,16 +109,39 @@ func (f *fleet) do(ctx context.Context, fn func(c *client) error) (err error, re
 	}
 }
 
-// startAll starts the executions in order, a few at a time, with pauses between waves.
+// startAll starts the executions in waves, several calls at a time, with pauses between
+// waves, so that kills find calls in flight.
 func (f *fleet) startAll(ctx context.Context, execs []*crashExec, wave int, pause time.Duration) error {
-	for i, x := range execs {
-		if i > 0 && i%wave == 0 {
+	for i := 0; i < len(execs); i += wave {
+		if i > 0 {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-time.After(pause):
 			}
 		}
+		var g sync.WaitGroup
+		errs := make(chan error, wave)
+		for _, x := range execs[i:min(i+wave, len(execs))] {
+			g.Add(1)
+			go func() {
+				defer g.Done()
+				if err := f.startOne(ctx, x); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		g.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fleet) startOne(ctx context.Context, x *crashExec) error {
+	{
 		var arn string
 		err, retried := f.do(ctx, func(c *client) error {
 			a, err := c.start(ctx, smARN(x.machine), x.name, x.input)
@@ -134,10 +162,10 @@ func (f *fleet) startAll(ctx context.Context, execs []*crashExec, wave int, paus
 		if err != nil {
 			return fmt.Errorf("%s: starting %s: %w", f.label, x.name, err)
 		}
-		if arn != execARN(x.machine, x.name) {
+		if arn != x.arn {
 			return fmt.Errorf("%s: started %s as %s", f.label, x.name, arn)
 		}
-		x.arn = arn
+		x.started.Store(true)
 	}
 	return nil
 }
@@ -156,7 +184,7 @@ func (f *fleet) answerTokens(ctx context.Context, execs []*crashExec, rng *rand.
 	defer tick.Stop()
 	for {
 		for _, x := range execs {
-			if x.arn == "" || ctx.Err() != nil {
+			if !x.started.Load() || ctx.Err() != nil {
 				continue
 			}
 			h, err := f.client().history(ctx, x.arn)
@@ -257,13 +285,17 @@ func (f *fleet) waitAll(ctx context.Context, execs []*crashExec) (map[string]*de
 
 func createCrashMachines(t *testing.T, c *client) {
 	t.Helper()
+	names := slices.Clone(crashHelpers)
 	for _, m := range crashMachines {
-		def, err := os.ReadFile(filepath.Join("testdata", "crash", m.name+".asl.json"))
+		names = append(names, m.name)
+	}
+	for _, name := range names {
+		def, err := os.ReadFile(filepath.Join("testdata", "crash", name+".asl.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.createStateMachine(t.Context(), m.name, string(def), ""); err != nil {
-			t.Fatalf("creating %s: %v", m.name, err)
+		if _, err := c.createStateMachine(t.Context(), name, string(def), ""); err != nil {
+			t.Fatalf("creating %s: %v", name, err)
 		}
 	}
 }
@@ -308,7 +340,8 @@ func runCrashPlan(t *testing.T, plan crashPlan) {
 		var xs []*crashExec
 		for i := range plan.perMachine {
 			for _, m := range crashMachines {
-				xs = append(xs, &crashExec{machine: m.name, name: fmt.Sprintf("%s-%03d", m.name, i), input: m.input(i)})
+				name := fmt.Sprintf("%s-%03d", m.name, i)
+				xs = append(xs, &crashExec{machine: m.name, name: name, input: m.input(i), arn: execARN(m.name, name)})
 			}
 		}
 		return xs
@@ -376,6 +409,7 @@ func runCrashPlan(t *testing.T, plan crashPlan) {
 	t.Logf("%d executions, %d kills, %d StartExecution calls repeated after a lost reply, %d task tokens",
 		len(execs), plan.kills, crashed.startRetries.Load(), len(crashed.tokens))
 
+	var mapRunsWrong []string
 	for i, x := range execs {
 		want, d := refDone[x.name], got[x.name]
 		if d.Status != want.Status || d.Status != "SUCCEEDED" {
@@ -394,8 +428,16 @@ func runCrashPlan(t *testing.T, plan crashPlan) {
 			t.Fatal(err)
 		}
 		checkHistory(t, x.name, h, rh)
+		if x.machine == "distributed" {
+			if bad := checkMapRuns(t, x.name, srv.client, x.arn, refSrv.client, refExecs[i].arn); bad != "" {
+				mapRunsWrong = append(mapRunsWrong, bad)
+			}
+		}
 	}
 	crashed.checkTokens(t, execs)
+	// Last: a known divergence skips the rest of the test.
+	expectAWS(t, "crash/a Map Run ends with its Distributed Map after a restart", len(mapRunsWrong) == 0,
+		strings.Join(mapRunsWrong, "\n"))
 }
 
 // checkHistory compares an execution's history with its undisturbed twin's.
@@ -498,4 +540,60 @@ func (f *fleet) explainStuck(t *testing.T, execs []*crashExec, done map[string]*
 		}
 		t.Logf("stuck %s: last events %v; acknowledged tokens %v", x.name, last, acked)
 	}
+}
+
+type mapRunView struct {
+	Status         string         `json:"status"`
+	MaxConcurrency int            `json:"maxConcurrency"`
+	ItemCounts     map[string]int `json:"itemCounts"`
+	ExecutionCount map[string]int `json:"executionCounts"`
+}
+
+func mapRunsOf(ctx context.Context, c *client, arn string) ([]mapRunView, error) {
+	var list struct {
+		MapRuns []struct {
+			MapRunArn string `json:"mapRunArn"`
+		} `json:"mapRuns"`
+	}
+	if err := c.call(ctx, "ListMapRuns", jsonv.ObjectOf("executionArn", arn), &list); err != nil {
+		return nil, err
+	}
+	var out []mapRunView
+	for _, r := range list.MapRuns {
+		var v mapRunView
+		if err := c.call(ctx, "DescribeMapRun", jsonv.ObjectOf("mapRunArn", r.MapRunArn), &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// checkMapRuns compares the Map Runs of a Distributed Map execution with its twin's: the
+// run must have ended as the undisturbed one did, with the same counts. It returns what
+// differs.
+func checkMapRuns(t *testing.T, name string, c *client, arn string, ref *client, refARN string) string {
+	t.Helper()
+	got, err := mapRunsOf(t.Context(), c, arn)
+	if errorCode(err) == "UnknownOperationException" {
+		return ""
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := mapRunsOf(t.Context(), ref, refARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jsonText(got) != jsonText(want) || len(got) != 1 || got[0].Status != "SUCCEEDED" {
+		return fmt.Sprintf("%s: map runs %s, undisturbed %s", name, jsonText(got), jsonText(want))
+	}
+	return ""
+}
+
+func init() {
+	knownDivergences["crash/a Map Run ends with its Distributed Map after a restart"] = "the Map Run record is " +
+		"kept up to date by the history sink from MapStateStarted/MapRunStarted events it saw in this process " +
+		"(sfn/writer.go); a resumed execution's replayed events never reach it, so a Map Run interrupted by a " +
+		"restart stays RUNNING with its first counts although the execution SUCCEEDED"
 }
