@@ -71,7 +71,9 @@ type Store interface {
 	// ExecutionAppendEvents is the durable step: in ONE transaction it appends history
 	// events, updates the execution's row and its timers and task tokens. Event ids must
 	// continue the history exactly (LastEventID+1, +2, ...), otherwise ErrConflict and
-	// nothing changes, so two writers racing on one execution cannot both win.
+	// nothing changes, so two writers racing on one execution cannot both win. An append
+	// without events only updates (row, snapshot, timers, tokens) and checks no ids.
+	// Any failure (ErrNotFound, ErrConflict, ErrTaskClosed...) leaves nothing behind.
 	ExecutionAppendEvents(ctx context.Context, params *ExecutionAppendEventsParams) error
 	// ExecutionAppendEventsMany applies many appends in one transaction (group commit).
 	// Each append is atomic on its own: the result slice holds each one's error (nil,
