@@ -32,6 +32,9 @@ type Event struct {
 	// shape; a store keeps them so an execution can be resumed by replay.
 	Lane string
 	Next string
+	// Extra carries what the engine tells a store beside the AWS details (a Map Run's
+	// settings on MapRunStarted). Not part of the AWS shape; not kept by the store.
+	Extra *jsonv.Object
 }
 
 type lazyKind uint8
@@ -206,10 +209,10 @@ func (h *History) resumeFrom(events []*Event) {
 // still has recorded events, the next one of the same type is returned instead of
 // appending a new one (replay), and sinks are not told of it again.
 func (h *History) add(l *lane, typ string, details *jsonv.Object, next string) *Event {
-	return h.addLazy(l, typ, details, lazyDetails{}, next)
+	return h.addLazy(l, typ, details, lazyDetails{}, next, nil)
 }
 
-func (h *History) addLazy(l *lane, typ string, details *jsonv.Object, lz lazyDetails, next string) *Event {
+func (h *History) addLazy(l *lane, typ string, details *jsonv.Object, lz lazyDetails, next string, extra *jsonv.Object) *Event {
 	h.mu.Lock()
 	if rec := h.replay[l.id]; l.cursor < len(rec) {
 		if e := rec[l.cursor]; e.Type == typ {
@@ -224,7 +227,7 @@ func (h *History) addLazy(l *lane, typ string, details *jsonv.Object, lz lazyDet
 	}
 	h.lastID++
 	id := h.lastID
-	e := &Event{ID: id, PreviousEventID: l.last, Timestamp: h.now(), Type: typ, DetailsKey: DetailsKeyFor(typ), details: details, lz: lz, Lane: l.id, Next: next}
+	e := &Event{ID: id, PreviousEventID: l.last, Timestamp: h.now(), Type: typ, DetailsKey: DetailsKeyFor(typ), details: details, lz: lz, Lane: l.id, Next: next, Extra: extra}
 	l.last, l.lastTime = id, e.Timestamp
 	h.events = append(h.events, e)
 	// Sinks are told under the lock, so they see events in id order and a store never
@@ -295,17 +298,22 @@ func (l *lane) add(typ string, details *jsonv.Object) *Event { return l.h.add(l,
 
 // exit records a StateExited event with the state the lane goes to next.
 func (l *lane) exit(typ, name string, output any, assigned *jsonv.Object, next string) *Event {
-	return l.h.addLazy(l, typ, nil, lazyDetails{kind: lazyExited, name: name, value: output, assigned: assigned}, next)
+	return l.h.addLazy(l, typ, nil, lazyDetails{kind: lazyExited, name: name, value: output, assigned: assigned}, next, nil)
 }
 
 // enter records a StateEntered event.
 func (l *lane) enter(typ, name string, input any) *Event {
-	return l.h.addLazy(l, typ, nil, lazyDetails{kind: lazyEntered, name: name, value: input}, "")
+	return l.h.addLazy(l, typ, nil, lazyDetails{kind: lazyEntered, name: name, value: input}, "", nil)
 }
 
 // iteration records a MapIteration* event.
 func (l *lane) iteration(typ, name string, index int) *Event {
-	return l.h.addLazy(l, typ, nil, lazyDetails{kind: lazyIteration, name: name, index: index}, "")
+	return l.h.addLazy(l, typ, nil, lazyDetails{kind: lazyIteration, name: name, index: index}, "", nil)
+}
+
+// addExtra records an event with extra information for the store.
+func (l *lane) addExtra(typ string, details, extra *jsonv.Object) *Event {
+	return l.h.addLazy(l, typ, details, lazyDetails{}, "", extra)
 }
 
 // PrepareRedrive marks the recorded events of a failed, aborted or timed-out execution

@@ -177,6 +177,11 @@ func (r *stateRun) mapItems(doc any) ([]any, []string, *Failure) {
 
 // iterate runs the processor once per item with at most maxConc at a time.
 func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []string, maxConc, tolerated int) (any, *Failure) {
+	return r.iterateWith(ctx, eff, items, keys, maxConc, tolerated, -1)
+}
+
+// iterateWith also knows the tolerated failure percentage, for the Map Run record.
+func (r *stateRun) iterateWith(ctx context.Context, eff any, items []any, keys []string, maxConc, tolerated int, pct float64) (any, *Failure) {
 	st := r.st
 	var failed atomic.Int64
 	workers := maxConc
@@ -201,7 +206,11 @@ func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []str
 	distributed := st.ProcessorMode == "DISTRIBUTED"
 	if distributed {
 		mapRun := "arn:aws:states:us-east-1:123456789012:mapRun:" + r.x.params.StateMachineName + "/" + mapRunLabel(st) + ":" + r.x.eng.cfg.NewUUID()
-		r.lane.add("MapRunStarted", jsonv.ObjectOf("mapRunArn", mapRun))
+		extra := jsonv.ObjectOf("maxConcurrency", float64(maxConc), "toleratedFailureCount", float64(max(tolerated, 0)))
+		if pct >= 0 {
+			extra.Set("toleratedFailurePercentage", pct)
+		}
+		r.lane.addExtra("MapRunStarted", jsonv.ObjectOf("mapRunArn", mapRun), extra)
 	}
 	var cursor atomic.Int64
 	var remaining atomic.Int64

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/asl"
@@ -291,7 +292,9 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 	if kind == "service" {
 		startD = jsonv.ObjectOf("resourceType", resType, "resource", resName)
 	}
-	r.lane.add(ev.started, startD)
+	if kind != "activity" {
+		r.lane.add(ev.started, startD)
+	}
 
 	tctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -323,6 +326,12 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 			d.Set("output", Payload{out})
 			d.Set("outputDetails", notTruncated)
 			r.lane.add(ev.submitted, d)
+		}
+	}
+	if kind == "activity" {
+		var once sync.Once
+		req.Started = func(worker string) {
+			once.Do(func() { r.lane.add(ev.started, jsonv.ObjectOf("workerName", worker)) })
 		}
 	}
 	if creds := st.Credentials; creds != nil {

@@ -43,6 +43,9 @@ type Request struct {
 	// Submitted is called by .sync and callback handlers once the request that starts the
 	// work has been accepted (the TaskSubmitted event), with that request's response.
 	Submitted func(output any)
+	// Started is set for activity tasks: the handler calls it when a worker takes the
+	// task (ActivityStarted is recorded then, with the worker's name).
+	Started func(worker string)
 }
 
 // Handler runs Task states for the resources it is registered for.

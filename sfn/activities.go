@@ -138,6 +138,7 @@ func (s *Service) GetActivityTask(ctx context.Context, in *GetActivityTaskInput)
 			return nil, err
 		}
 		if t != nil {
+			s.callbacks.taken(t.Token, in.WorkerName)
 			return &GetActivityTaskOutput{TaskToken: t.Token, Input: t.Input}, nil
 		}
 		select {

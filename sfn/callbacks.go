@@ -27,6 +27,7 @@ type callbacks struct {
 type waiter struct {
 	done      chan completion
 	heartbeat func()
+	started   func(worker string)
 }
 
 type completion struct {
@@ -39,8 +40,8 @@ func newCallbacks() *callbacks {
 }
 
 // wait blocks until the token is completed or ctx ends.
-func (c *callbacks) wait(ctx context.Context, token string, heartbeat func()) (any, error) {
-	w := &waiter{done: make(chan completion, 1), heartbeat: heartbeat}
+func (c *callbacks) wait(ctx context.Context, token string, heartbeat func(), started func(string)) (any, error) {
+	w := &waiter{done: make(chan completion, 1), heartbeat: heartbeat, started: started}
 	c.mu.Lock()
 	if e, ok := c.early[token]; ok {
 		delete(c.early, token)
@@ -70,6 +71,16 @@ func (c *callbacks) complete(token string, r completion) {
 		return
 	}
 	c.early[token] = r
+}
+
+// taken tells the waiting activity task that a worker took it.
+func (c *callbacks) taken(token, worker string) {
+	c.mu.Lock()
+	w := c.waiters[token]
+	c.mu.Unlock()
+	if w != nil && w.started != nil {
+		w.started(worker)
+	}
 }
 
 func (c *callbacks) beat(token string) {
@@ -137,7 +148,7 @@ func (s *Service) awaitToken(ctx context.Context, req *integrations.Request, act
 	if activity != "" {
 		s.callbacks.signalActivity(activity)
 	}
-	out, err := s.callbacks.wait(ctx, req.TaskToken, req.Heartbeat)
+	out, err := s.callbacks.wait(ctx, req.TaskToken, req.Heartbeat, req.Started)
 	if ctx.Err() != nil {
 		s.closeToken(req.TaskToken)
 	}
@@ -155,12 +166,17 @@ func (s *Service) callbackHandler(next integrations.Handler) integrations.Handle
 			base, _ := integrations.SplitResource(req.Resource)
 			r := *req
 			r.Resource, r.Pattern = base, integrations.RequestResponse
-			if _, err := next.Invoke(ctx, &r); err != nil {
+			r.Submitted = nil
+			resp, err := next.Invoke(ctx, &r)
+			if err != nil {
 				s.closeToken(req.TaskToken)
 				return nil, err
 			}
+			if req.Submitted != nil {
+				req.Submitted(resp)
+			}
 		}
-		out, err := s.callbacks.wait(ctx, req.TaskToken, req.Heartbeat)
+		out, err := s.callbacks.wait(ctx, req.TaskToken, req.Heartbeat, nil)
 		if ctx.Err() != nil {
 			s.closeToken(req.TaskToken)
 		}

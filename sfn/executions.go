@@ -115,7 +115,8 @@ func parseInput(in *string) (string, any, error) {
 		text = *in
 	}
 	if len(text) > engine.MaxPayloadBytes {
-		return "", nil, errInvalidExecutionInput("the input exceeds the maximum size of 262144 bytes")
+		// A model constraint, checked before the service sees the request.
+		return "", nil, errValidation("1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144")
 	}
 	v, err := jsonv.DecodeString(text)
 	if err != nil {
@@ -140,7 +141,7 @@ func (s *Service) startExecution(ctx context.Context, in *StartExecutionInput, p
 	name := in.Name
 	if name == "" {
 		name = engine.NewUUID()
-	} else if err := validName(name); err != nil {
+	} else if err := checkExecutionName(name); err != nil {
 		return nil, err
 	}
 	text, input, err := parseInput(in.Input)
@@ -177,6 +178,15 @@ func (s *Service) startExecution(ctx context.Context, in *StartExecutionInput, p
 	return &StartExecutionOutput{ExecutionArn: arn, StartDate: api.NewTimestamp(now)}, nil
 }
 
+// checkExecutionName checks a given execution name: the length is a model constraint
+// (ValidationException), the characters the service's rule (InvalidName).
+func checkExecutionName(name string) error {
+	if len([]rune(name)) > 80 {
+		return errValidation("1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80", name)
+	}
+	return validName(name)
+}
+
 func sameJSON(a, b string) bool {
 	va, err1 := jsonv.DecodeString(a)
 	vb, err2 := jsonv.DecodeString(b)
@@ -211,7 +221,9 @@ func (s *Service) params(t *target, arn, name string, input any, start time.Time
 
 // run starts a stored execution whose first events are already committed.
 func (s *Service) run(sm *asl.StateMachine, p engine.StartParams) {
-	p.Sinks = append(p.Sinks, &sink{w: s.writer, arn: p.ExecutionARN, log: s.cfg.Logger})
+	k := &sink{w: s.writer, arn: p.ExecutionARN, log: s.cfg.Logger}
+	k.seed(p.Resume)
+	p.Sinks = append(p.Sinks, k)
 	x := s.eng.Start(s.ctx, sm, p)
 	s.mu.Lock()
 	s.running[p.ExecutionARN] = x
@@ -634,7 +646,7 @@ func (s *Service) StartSyncExecution(ctx context.Context, in *StartExecutionInpu
 	name := in.Name
 	if name == "" {
 		name = engine.NewUUID()
-	} else if err := validName(name); err != nil {
+	} else if err := checkExecutionName(name); err != nil {
 		return nil, err
 	}
 	text, input, err := parseInput(in.Input)

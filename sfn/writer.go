@@ -148,6 +148,19 @@ func (k *sink) Event(e *engine.Event) {
 	k.w.ch <- item{arn: k.arn, ev: eventToStore(e), upd: updateFor(e), after: k.mapRun(e)}
 }
 
+// seed teaches the sink the Map Runs of the recorded events of a resumed execution, so
+// the runs it started before a restart are closed when they end after it.
+func (k *sink) seed(events []*engine.Event) {
+	for _, e := range events {
+		switch e.Type {
+		case "MapStateStarted", "MapRunStarted":
+			_ = k.mapRun(e) // learn lanes and ARNs; the record exists already
+		case "MapRunSucceeded", "MapRunFailed", "MapRunAborted":
+			delete(k.mapRuns, e.Lane)
+		}
+	}
+}
+
 // mapRun keeps the Map Run records of a Distributed Map in step with its events.
 func (k *sink) mapRun(e *engine.Event) func(store.Store) {
 	switch e.Type {
@@ -169,6 +182,12 @@ func (k *sink) mapRun(e *engine.Event) func(store.Store) {
 		total := k.mapItems[e.Lane]
 		run := store.MapRun{ARN: arn, ExecutionARN: k.arn, Status: store.MapRunStatusRunning, StartDate: e.Timestamp,
 			ItemCounts: store.MapRunCounts{Running: total, Total: total}, ExecutionCounts: store.MapRunCounts{Running: total, Total: total}}
+		if e.Extra != nil {
+			num := func(k string) float64 { v, _ := e.Extra.Get(k); f, _ := v.(float64); return f }
+			run.MaxConcurrency = int(num("maxConcurrency"))
+			run.ToleratedFailureCount = int64(num("toleratedFailureCount"))
+			run.ToleratedFailurePercentage = num("toleratedFailurePercentage")
+		}
 		return func(st store.Store) {
 			if _, err := st.MapRunCreate(context.Background(), &store.MapRunCreateParams{MapRun: run}); err != nil && k.log != nil {
 				k.log.Error("map run not recorded", "map_run_arn", arn, "error", err)
