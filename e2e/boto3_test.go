@@ -12,17 +12,11 @@ import (
 	"time"
 )
 
-// knownDivergences are results of the Python checks that differ from AWS today and are
-// reported to the service's owner. They skip with the reason instead of failing, and pass
-// once fixed; delete an entry when it passes.
-var knownDivergences = map[string]string{
-	"activity_workers/ActivityStarted names the worker": "ActivityStarted is recorded when the task is scheduled, " +
-		"without activityStartedEventDetails.workerName; AWS records it when a worker takes the task with GetActivityTask",
-	"error_codes/execution name of 81 characters": "AWS answers ValidationException for a name longer than 80 " +
-		"(a model constraint), stepwise InvalidName",
-	"error_codes/input over 262144 bytes": "AWS answers ValidationException for an input over 262144 bytes " +
-		"(a model constraint), stepwise InvalidExecutionInput",
-}
+// knownDivergences are checks (of any test here, by name) that differ from AWS today and
+// are reported to the service's owner. They skip with the reason instead of failing and
+// log when they pass; delete an entry once its fix is committed. STEPWISE_E2E_STRICT=1
+// makes them fail.
+var knownDivergences = map[string]string{}
 
 // strict makes known divergences fail like any other (STEPWISE_E2E_STRICT=1).
 func strict() bool { return os.Getenv("STEPWISE_E2E_STRICT") == "1" }
@@ -92,13 +86,8 @@ func TestBoto3(t *testing.T) {
 }
 
 func init() {
-	knownDivergences["map_runs/DescribeMapRun maxConcurrency is the Map's"] = "the Map Run record is created " +
-		"from the MapRunStarted event without the Map's MaxConcurrency (sfn/writer.go), so DescribeMapRun answers 0"
 	knownDivergences["map_runs/child executions are listed by mapRunArn"] = "a Distributed Map's iterations are " +
 		"not child executions: ListExecutions(mapRunArn) lists none although DescribeMapRun counts one per item"
-	knownDivergences["nested_executions/waitForTaskToken records TaskSubmitted"] = "states:startExecution." +
-		"waitForTaskToken records no TaskSubmitted event after starting the child; AWS records TaskSubmitted with the " +
-		"StartExecution response for callback tasks as for .sync ones"
 }
 
 // TestNewOperations covers RedriveExecution, TestState, the Map Run operations and nested

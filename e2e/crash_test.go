@@ -628,10 +628,3 @@ func checkMapRuns(t *testing.T, name string, c *client, arn string, ref *client,
 	}
 	return ""
 }
-
-func init() {
-	knownDivergences["crash/a Map Run ends with its Distributed Map after a restart"] = "the Map Run record is " +
-		"kept up to date by the history sink from MapStateStarted/MapRunStarted events it saw in this process " +
-		"(sfn/writer.go); a resumed execution's replayed events never reach it, so a Map Run interrupted by a " +
-		"restart stays RUNNING with its first counts although the execution SUCCEEDED"
-}
