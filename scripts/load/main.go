@@ -88,7 +88,7 @@ func run() int {
 	flag.IntVar(&c.starts, "starts", 20000, "StartExecution calls against stepwise")
 	flag.IntVar(&c.motoStarts, "moto-starts", 3000, "StartExecution calls against moto")
 	flag.IntVar(&c.concurrency, "concurrency", 32, "concurrent client connections")
-	flag.IntVar(&c.executions, "executions", 5000, "executions of the Pass chain in the transitions phase")
+	flag.IntVar(&c.executions, "executions", 5000, "executions of the Pass chain in the transitions phase (0: skip it)")
 	flag.IntVar(&c.states, "states", 20, "Pass states in the chain")
 	flag.BoolVar(&c.moto, "moto", true, "run the StartExecution load against moto's server too (python3 -m moto.server)")
 	flag.DurationVar(&c.maxTime, "max-time", 90*time.Second, "bound on each phase")
@@ -170,12 +170,14 @@ func measure(ctx context.Context, c config) (*Results, error) {
 	res.Stepwise = startLoad(ctx, sw, smARN("load-start"), c.starts, c.concurrency, c.maxTime)
 
 	// Phase 2: durable transitions.
-	fmt.Fprintf(os.Stderr, "stepwise: %d executions of %d Pass states...\n", c.executions, c.states)
-	tf, err := transitions(ctx, sw, c)
-	if err != nil {
-		return nil, err
+	if c.executions > 0 {
+		fmt.Fprintf(os.Stderr, "stepwise: %d executions of %d Pass states...\n", c.executions, c.states)
+		tf, err := transitions(ctx, sw, c)
+		if err != nil {
+			return nil, err
+		}
+		res.Transitions = *tf
 	}
-	res.Transitions = *tf
 
 	// Phase 3: the same StartExecution load against moto.
 	if c.moto {
@@ -210,6 +212,9 @@ func report(w io.Writer, c config, r *Results) {
 		fmt.Fprintf(w, "stepwise / moto: %.1fx\n", r.Stepwise.PerSec/r.Moto.PerSec)
 	}
 	t := r.Transitions
+	if t.Executions == 0 {
+		return
+	}
 	fmt.Fprintf(w, "\ndurable transitions: %d executions x %d Pass states = %d transitions (%d history events each)\n",
 		t.Executions, t.States, t.Transitions, t.EventsPerExec)
 	fmt.Fprintf(w, "  all started in %.2f s, all %d SUCCEEDED after %.2f s: %.0f transitions/s, %.0f events/s\n",
@@ -454,9 +459,15 @@ func startStepwise(ctx context.Context, c config) (*process, error) {
 		return nil, err
 	}
 	bin := c.bin
-	if bin == "" {
+	if bin == "" && c.cpuprofile == "" {
+		// Built from the checkout the program runs in.
+		gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+		if err != nil || !strings.HasSuffix(strings.TrimSpace(string(gomod)), "go.mod") {
+			return nil, errors.New("run from the stepwise checkout, or pass -bin")
+		}
 		bin = filepath.Join(dir, "stepwise")
 		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/stepwise-dev/stepwise/cmd/stepwise")
+		build.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			return nil, fmt.Errorf("building stepwise: %w", err)
