@@ -370,6 +370,14 @@ def error_codes():
         code, msg = error_code(fn, **kwargs)
         soft(label, code == want, f"{fn.__name__}({short(kwargs)}): got {code} ({msg[:160]}), want {want}")
 
+    # Messages that clients show and scripts match, as AWS words them.
+    _, msg = error_code(sfn.describe_state_machine, stateMachineArn="not-an-arn")
+    soft("message of InvalidArn for a non-ARN", msg == "Invalid Arn: 'Invalid ARN prefix: not-an-arn'",
+         f"message {msg!r}, AWS: \"Invalid Arn: 'Invalid ARN prefix: not-an-arn'\"")
+    _, msg = error_code(sfn.start_execution, stateMachineArn=ok, input="{not json")
+    soft("message of InvalidExecutionInput", msg.startswith("Invalid State Machine Execution Input: '"),
+         f"message {msg!r}, AWS: \"Invalid State Machine Execution Input: '<parser message>'\"")
+
 
 def main():
     names = sys.argv[2:]
