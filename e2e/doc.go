@@ -5,6 +5,8 @@
 // answers differently from AWS.
 //
 // The tests skip what the machine lacks (aws, python3 with boto3, moto). The long crash
-// run is behind STEPWISE_E2E_LONG=1; a short one always runs. Load figures come from
-// scripts/load, not from here: a test never asserts a wall-clock time.
+// run is behind STEPWISE_E2E_LONG=1 (a short one always runs); STEPWISE_E2E_SEED repeats
+// a run's kill moments. Known divergences from AWS (knownDivergences) skip with their
+// reason; STEPWISE_E2E_STRICT=1 makes them fail. Load figures come from scripts/load, not
+// from here: a test never asserts a wall-clock time.
 package e2e
