@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,8 @@ type benchOptions struct {
 	timeScale       float64
 	smType          string
 	label           string
+	cpuProfile      string
+	memProfile      string
 }
 
 // taskFlags collects repeated --task NAME=KIND flags.
@@ -59,6 +62,8 @@ func benchCmd(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.timeScale, "time-scale", 1, "multiply every wait (Wait states, retry intervals, timeouts) by this factor")
 	fs.StringVar(&o.smType, "type", "STANDARD", "STANDARD or EXPRESS (Express executions have no 25,000-event history limit)")
 	fs.StringVar(&o.label, "label", "", "workload name to echo in the result line")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the executions to this file (go tool pprof)")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile to this file after the executions")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: stepwise bench FILE [--executions N] [--concurrent] [--input JSON | --input-file F] [--expect JSON | --expect-file F] [--task NAME=incr|flaky ...] [--time-scale X] [--type EXPRESS]")
 		fmt.Fprintln(stderr, "\nPrints one JSON line: wall time, executions/s, states entered/s, peak RSS.")
@@ -178,6 +183,16 @@ func runBench(file string, o benchOptions) (*jsonv.Object, error) {
 	ctx := context.Background()
 	var first *engine.Execution
 	var runErr error
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return res, usageError{err}
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, err
+		}
+	}
 	start := time.Now()
 	if o.concurrent {
 		xs := make([]*engine.Execution, o.executions)
@@ -203,6 +218,14 @@ func runBench(file string, o benchOptions) (*jsonv.Object, error) {
 		}
 	}
 	wall := time.Since(start)
+	if o.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if o.memProfile != "" {
+		if err := writeHeapProfile(o.memProfile); err != nil {
+			return res, err
+		}
+	}
 
 	secs := wall.Seconds()
 	n := states.n.Load()
@@ -227,6 +250,18 @@ func runBench(file string, o benchOptions) (*jsonv.Object, error) {
 		res.Set("retry_gaps_ms", gaps)
 	}
 	return res, runErr
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func round(f float64, digits int) float64 {
