@@ -227,6 +227,23 @@ func (x *Execution) Result() Result {
 // Params returns what the execution was started with.
 func (x *Execution) Params() StartParams { return x.params }
 
+// statusHalted marks an execution halted by its host (a shutdown): it ends without a
+// last event, to be resumed later.
+const statusHalted Status = "HALTED"
+
+// Halt ends a running execution without recording anything more, as if the process had
+// stopped: a server shutting down halts its executions and resumes them when it starts.
+func (x *Execution) Halt() {
+	x.cancel(&stopCause{status: statusHalted})
+}
+
+// Halted reports whether ctx (a task's) ended because its execution was halted, not
+// stopped or timed out: work started for it should be left as it is, to be resumed.
+func Halted(ctx context.Context) bool {
+	sc, ok := context.Cause(ctx).(*stopCause)
+	return ok && sc.status == statusHalted
+}
+
 // Stop aborts a running execution (StopExecution).
 func (x *Execution) Stop(errName, cause string) {
 	x.cancel(&stopCause{status: StatusAborted, err: errName, cause: cause, at: x.eng.cfg.Clock.Now()})
@@ -254,7 +271,9 @@ func (x *Execution) run() {
 
 	out, fail := x.runMachine(x.ctx, x.sm, x.params.Input, l, x.root, nil)
 	res := Result{StopTime: x.eng.cfg.Clock.Now()}
-	if sc := x.stopped(); sc != nil {
+	if sc := x.stopped(); sc != nil && sc.status == statusHalted {
+		res.Status = StatusRunning
+	} else if sc != nil {
 		res.Status = sc.status
 		if !sc.at.IsZero() {
 			res.StopTime = sc.at

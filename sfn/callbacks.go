@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/engine"
 	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/jsonv"
 	"github.com/stepwise-dev/stepwise/store"
@@ -135,6 +136,28 @@ func (s *Service) openToken(ctx context.Context, req *integrations.Request, acti
 	return nil
 }
 
+// recorded returns the outcome a task's token was completed with before a restart: the
+// task resumed after it receives that outcome instead of waiting for a second one.
+func (s *Service) recorded(ctx context.Context, token string) (completion, bool) {
+	t, err := s.cfg.Store.TaskTokenGetByToken(ctx, &store.TaskTokenGetByTokenParams{Token: token})
+	if err != nil || t.Status != store.TaskTokenStatusCompleted || t.Result == "" {
+		return completion{}, false
+	}
+	v, err := jsonv.DecodeString(t.Result)
+	o, ok := v.(*jsonv.Object)
+	if err != nil || !ok {
+		return completion{}, false
+	}
+	if out, ok := o.Get("output"); ok {
+		return completion{output: out}, true
+	}
+	e, _ := o.Get("error")
+	c, _ := o.Get("cause")
+	es, _ := e.(string)
+	cs, _ := c.(string)
+	return completion{err: &integrations.TaskError{Name: es, Cause: cs}}, true
+}
+
 // closeToken marks a token done when its task ends without SendTask* (timeout, stop).
 func (s *Service) closeToken(token string) {
 	_, _ = s.cfg.Store.TaskTokenComplete(context.Background(), &store.TaskTokenCompleteParams{Token: token, CompletedAt: s.cfg.Clock.Now()})
@@ -145,11 +168,14 @@ func (s *Service) awaitToken(ctx context.Context, req *integrations.Request, act
 	if err := s.openToken(ctx, req, activity); err != nil {
 		return nil, err
 	}
+	if r, ok := s.recorded(ctx, req.TaskToken); ok {
+		return r.output, r.err
+	}
 	if activity != "" {
 		s.callbacks.signalActivity(activity)
 	}
 	out, err := s.callbacks.wait(ctx, req.TaskToken, req.Heartbeat, req.Started)
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && !engine.Halted(ctx) {
 		s.closeToken(req.TaskToken)
 	}
 	return out, err
@@ -162,6 +188,9 @@ func (s *Service) callbackHandler(next integrations.Handler) integrations.Handle
 		if err := s.openToken(ctx, req, ""); err != nil {
 			return nil, err
 		}
+		if r, ok := s.recorded(ctx, req.TaskToken); ok {
+			return r.output, r.err
+		}
 		if next != nil {
 			base, _ := integrations.SplitResource(req.Resource)
 			r := *req
@@ -169,7 +198,9 @@ func (s *Service) callbackHandler(next integrations.Handler) integrations.Handle
 			r.Submitted = nil
 			resp, err := next.Invoke(ctx, &r)
 			if err != nil {
-				s.closeToken(req.TaskToken)
+				if !engine.Halted(ctx) {
+					s.closeToken(req.TaskToken)
+				}
 				return nil, err
 			}
 			if req.Submitted != nil {
@@ -209,12 +240,13 @@ func checkToken(token string) error {
 	return nil
 }
 
-// finish closes a token exactly once, mapping the store's answers to AWS's errors.
-func (s *Service) finish(ctx context.Context, token string) error {
+// finish closes a token exactly once, keeping the outcome with it (so an acknowledged
+// outcome survives a crash), and maps the store's answers to AWS's errors.
+func (s *Service) finish(ctx context.Context, token string, result *jsonv.Object) error {
 	if err := checkToken(token); err != nil {
 		return err
 	}
-	_, err := s.cfg.Store.TaskTokenComplete(ctx, &store.TaskTokenCompleteParams{Token: token, CompletedAt: s.cfg.Clock.Now()})
+	_, err := s.cfg.Store.TaskTokenComplete(ctx, &store.TaskTokenCompleteParams{Token: token, CompletedAt: s.cfg.Clock.Now(), Result: jsonv.String(result)})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return errInvalidToken("Invalid token")
@@ -233,7 +265,7 @@ func (s *Service) SendTaskSuccess(ctx context.Context, in *SendTaskSuccessInput)
 	if err != nil {
 		return nil, errInvalidOutput(err.Error())
 	}
-	if err := s.finish(ctx, in.TaskToken); err != nil {
+	if err := s.finish(ctx, in.TaskToken, jsonv.ObjectOf("output", out)); err != nil {
 		return nil, err
 	}
 	s.callbacks.complete(in.TaskToken, completion{output: out})
@@ -248,7 +280,7 @@ func (s *Service) SendTaskFailure(ctx context.Context, in *SendTaskFailureInput)
 	if len(in.Cause) > 32768 {
 		return nil, errValidation("1 validation error detected: Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768")
 	}
-	if err := s.finish(ctx, in.TaskToken); err != nil {
+	if err := s.finish(ctx, in.TaskToken, jsonv.ObjectOf("error", in.Error, "cause", in.Cause)); err != nil {
 		return nil, err
 	}
 	s.callbacks.complete(in.TaskToken, completion{err: &integrations.TaskError{Name: in.Error, Cause: in.Cause}})

@@ -1,12 +1,14 @@
 package sfn
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stepwise-dev/stepwise/internal/clock"
+	"github.com/stepwise-dev/stepwise/store/sqlite"
 )
 
 func TestActivityWorkerCompletesTheTask(t *testing.T) {
@@ -90,5 +92,40 @@ func TestWaitForTaskTokenFailureIsCaught(t *testing.T) {
 	d := waitStatus(t, s, run.ExecutionArn)
 	if d.Status != "SUCCEEDED" || !strings.Contains(*d.Output, `"Error":"Rejected"`) {
 		t.Fatalf("got %s %v", d.Status, d.Output)
+	}
+}
+
+func TestAcknowledgedTaskSuccessSurvivesARestart(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "db")
+	st, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1 := New(Config{Store: st, TokenKey: []byte("test-key")}) // the key open() uses: tokens must survive the restart
+	if err := s1.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	act, _ := s1.CreateActivity(ctx, &CreateActivityInput{Name: "a"})
+	sm, _ := s1.CreateStateMachine(ctx, &CreateStateMachineInput{Name: "S", RoleArn: role,
+		Definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + act.ActivityArn + `","End":true}}}`})
+	run, _ := s1.StartExecution(ctx, &StartExecutionInput{StateMachineArn: sm.StateMachineArn})
+	task, err := s1.GetActivityTask(ctx, &GetActivityTaskInput{ActivityArn: act.ActivityArn})
+	if err != nil || task.TaskToken == "" {
+		t.Fatalf("%+v %v", task, err)
+	}
+	// The server goes away before the execution records the outcome: nothing but the
+	// store's answer to SendTaskSuccess survives (the waiter is gone).
+	if err := s1.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s1.SendTaskSuccess(ctx, &SendTaskSuccessInput{TaskToken: task.TaskToken, Output: `{"done":1}`}); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	s2 := open(t, path, clock.Real{})
+	if d := waitStatus(t, s2, run.ExecutionArn); d.Status != "SUCCEEDED" || *d.Output != `{"done":1}` {
+		t.Fatalf("after restart: %s %v", d.Status, d.Output)
 	}
 }

@@ -84,6 +84,21 @@ func (s *Service) Stop(ctx context.Context) error {
 		if s.cancel != nil {
 			s.cancel()
 		}
+		s.mu.Lock()
+		running := make([]*engine.Execution, 0, len(s.running))
+		for _, x := range s.running {
+			running = append(running, x)
+		}
+		s.mu.Unlock()
+		for _, x := range running {
+			x.Halt()
+		}
+		for _, x := range running {
+			select {
+			case <-x.Done():
+			case <-ctx.Done():
+			}
+		}
 		s.wg.Wait()
 		err = s.writer.stop(ctx)
 	})

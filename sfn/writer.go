@@ -19,6 +19,10 @@ type writer struct {
 	log *slog.Logger
 	ch  chan item
 	wg  sync.WaitGroup
+	// mu guards sends against the close at stop: after it, events are dropped (the
+	// executions they belong to resume from what was committed).
+	mu     sync.RWMutex
+	closed bool
 }
 
 type item struct {
@@ -42,7 +46,12 @@ func (w *writer) start() {
 
 // stop commits what is queued; callers must not enqueue after it.
 func (w *writer) stop(ctx context.Context) error {
-	close(w.ch)
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+	w.mu.Unlock()
 	done := make(chan struct{})
 	go func() { w.wg.Wait(); close(done) }()
 	select {
@@ -56,7 +65,9 @@ func (w *writer) stop(ctx context.Context) error {
 // flush waits until everything enqueued so far is committed.
 func (w *writer) flush(ctx context.Context) {
 	c := make(chan struct{})
-	w.ch <- item{flush: c}
+	if !w.send(item{flush: c}) {
+		return
+	}
 	select {
 	case <-c:
 	case <-ctx.Done():
@@ -145,7 +156,18 @@ type sink struct {
 
 // Event implements engine.Sink.
 func (k *sink) Event(e *engine.Event) {
-	k.w.ch <- item{arn: k.arn, ev: eventToStore(e), upd: updateFor(e), after: k.mapRun(e)}
+	k.w.send(item{arn: k.arn, ev: eventToStore(e), upd: updateFor(e), after: k.mapRun(e)})
+}
+
+// send queues an item unless the writer has stopped.
+func (w *writer) send(it item) bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return false
+	}
+	w.ch <- it
+	return true
 }
 
 // seed teaches the sink the Map Runs of the recorded events of a resumed execution, so

@@ -39,6 +39,9 @@ type TaskToken struct {
 	HeartbeatDeadline time.Time
 	TimeoutDeadline   time.Time
 	CompletedAt       time.Time
+	// Result is what the task was completed with (SendTaskSuccess/Failure), opaque to
+	// the store; "" when it was closed otherwise or is still open.
+	Result string
 }
 
 // TaskTokenCreateParams stores an open token. Status and CompletedAt are ignored.
@@ -61,6 +64,8 @@ type TaskTokenHeartbeatParams struct {
 type TaskTokenCompleteParams struct {
 	Token       string
 	CompletedAt time.Time
+	// Result is kept with the closed token (see TaskToken.Result).
+	Result string
 }
 
 // TaskTokenClaimActivityParams claims an activity task for a worker.

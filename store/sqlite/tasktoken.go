@@ -11,13 +11,13 @@ import (
 )
 
 const tokenColumns = `token, execution_arn, state_name, event_id, attempt, activity_arn, input, worker_name, status,
-	created_at, started_at, heartbeat_deadline, timeout_deadline, completed_at`
+	created_at, started_at, heartbeat_deadline, timeout_deadline, completed_at, result`
 
 func scanToken(row scanner) (*store.TaskToken, error) {
 	var t store.TaskToken
 	var created, started, heartbeat, timeout, completed sql.NullInt64
 	if err := row.Scan(&t.Token, &t.ExecutionARN, &t.StateName, &t.EventID, &t.Attempt, &t.ActivityARN, &t.Input,
-		&t.WorkerName, &t.Status, &created, &started, &heartbeat, &timeout, &completed); err != nil {
+		&t.WorkerName, &t.Status, &created, &started, &heartbeat, &timeout, &completed, &t.Result); err != nil {
 		return nil, err
 	}
 	t.CreatedAt, t.StartedAt, t.HeartbeatDeadline = timeVal(created), timeVal(started), timeVal(heartbeat)
@@ -37,7 +37,7 @@ func (s *Store) insertToken(tx *wtx, t *store.TaskToken) error {
 	if t.Token == "" || t.ExecutionARN == "" {
 		return invalid("task token needs a token and an execution ARN")
 	}
-	_, err := tx.exec(`INSERT INTO task_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+	_, err := tx.exec(`INSERT INTO task_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '')`,
 		t.Token, t.ExecutionARN, t.StateName, t.EventID, t.Attempt, t.ActivityARN, t.Input, t.WorkerName,
 		store.TaskTokenStatusWaiting, s.dateOr(t.CreatedAt).UnixMicro(), timeArg(t.StartedAt),
 		timeArg(t.HeartbeatDeadline), timeArg(t.TimeoutDeadline))
@@ -115,6 +115,11 @@ func (s *Store) TaskTokenComplete(ctx context.Context, p *store.TaskTokenComplet
 	err := s.write(ctx, func(tx *wtx) (err error) {
 		if err := completeToken(tx, p.Token, "", s.dateOr(p.CompletedAt)); err != nil {
 			return err
+		}
+		if p.Result != "" {
+			if _, err := tx.exec(`UPDATE task_tokens SET result = ? WHERE token = ?`, p.Result, p.Token); err != nil {
+				return err
+			}
 		}
 		t, err = getToken(tx, p.Token)
 		return err
