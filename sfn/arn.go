@@ -57,12 +57,15 @@ func (s *Service) activityARN(name string) string {
 
 // parseStateMachineRef accepts a state machine, version or alias ARN.
 func parseStateMachineRef(s string) (stateMachineRef, error) {
+	if err := required("stateMachineArn", s); err != nil {
+		return stateMachineRef{}, err
+	}
 	a, ok := parseARN(s)
 	if !ok || a.kind != kindStateMachine || len(a.parts) > 2 || a.parts[0] == "" {
 		if ok && a.kind != kindStateMachine {
 			return stateMachineRef{}, errInvalidArn("Invalid Arn: 'Resource type not valid in this context: %s'", a.kind)
 		}
-		return stateMachineRef{}, errInvalidArn("Invalid Arn: '%s'", s)
+		return stateMachineRef{}, badArn(s)
 	}
 	base := strings.Join(strings.Split(s, ":")[:7], ":")
 	ref := stateMachineRef{base: base}
@@ -97,9 +100,12 @@ func requireUnqualified(s string) (string, error) {
 
 // parseExecutionARN checks an execution ARN and returns the state machine's name.
 func parseExecutionARN(s string) (smName string, err error) {
+	if err := required("executionArn", s); err != nil {
+		return "", err
+	}
 	a, ok := parseARN(s)
 	if !ok {
-		return "", errInvalidArn("Invalid Arn: '%s'", s)
+		return "", badArn(s)
 	}
 	switch {
 	case a.kind == kindExecution && len(a.parts) == 2:

@@ -39,7 +39,23 @@ func errValidation(format string, a ...any) error {
 }
 
 func errInvalidExecutionInput(msg string) error {
-	return api.Errorf("InvalidExecutionInput", "Invalid execution input: %s", msg)
+	return api.Errorf("InvalidExecutionInput", "Invalid State Machine Execution Input: '%s'", msg)
+}
+
+// required is the model's check of a required member (before the service sees it).
+func required(field, value string) error {
+	if value == "" {
+		return errValidation("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
+	}
+	return nil
+}
+
+// badArn is InvalidArn for a text that is not a Step Functions ARN at all.
+func badArn(s string) error {
+	if len(s) < 4 || s[:4] != "arn:" {
+		return errInvalidArn("Invalid Arn: 'Invalid ARN prefix: %s'", s)
+	}
+	return errInvalidArn("Invalid Arn: '%s'", s)
 }
 
 func errInvalidOutput(msg string) error {
