@@ -86,10 +86,6 @@ func TestBoto3(t *testing.T) {
 }
 
 func init() {
-	knownDivergences["error_codes/message of InvalidArn for a non-ARN"] = "AWS says \"Invalid Arn: 'Invalid ARN " +
-		"prefix: not-an-arn'\" (recorded in several public projects); stepwise \"Invalid Arn: 'not-an-arn'\""
-	knownDivergences["error_codes/message of InvalidExecutionInput"] = "AWS says \"Invalid State Machine Execution " +
-		"Input: '<parser message>'\"; stepwise \"Invalid execution input: <parser message>\""
 	knownDivergences["map_runs/child executions are listed by mapRunArn"] = "a Distributed Map's iterations are " +
 		"not child executions: ListExecutions(mapRunArn) lists none although DescribeMapRun counts one per item"
 }

@@ -57,10 +57,6 @@ func expectAllAWS(t *testing.T, checks ...awsCheck) {
 }
 
 func init() {
-	knownDivergences["raw/StartExecution without stateMachineArn"] = "AWS answers ValidationException " +
-		"(\"Value null at 'stateMachineArn' failed to satisfy constraint: Member must not be null\") for a missing " +
-		"required member; stepwise answers InvalidArn \"Invalid Arn: ''\""
-	knownDivergences["raw/DescribeExecution without executionArn"] = knownDivergences["raw/StartExecution without stateMachineArn"]
 }
 
 // TestRawHTTP sends what no SDK would send: malformed bodies, unknown operations, missing

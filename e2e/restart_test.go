@@ -100,18 +100,6 @@ func TestGracefulRestartKeepsCallbacksAndWaits(t *testing.T) {
 	expectAllAWS(t, awsCheck{"restart/SendTaskSuccess after a graceful restart", len(refused) == 0, strings.Join(refused, "\n")})
 }
 
-func init() {
-	knownDivergences["restart/SendTaskSuccess after a graceful restart"] = "on SIGTERM the service cancels " +
-		"waiting tasks, and a callback task whose context ends closes its token in the store (sfn/callbacks.go: " +
-		"closeToken when ctx.Err() != nil) if the store is still open at that moment (a race with the store's " +
-		"Close): the resumed execution then waits on a token that answers TaskTimedOut, and never ends"
-	knownDivergences["restart/acknowledged SendTaskSuccess survives SIGKILL"] = "SendTaskSuccess commits the token " +
-		"as COMPLETED and answers 200 before the task's outcome is in the history; a crash in between leaves the " +
-		"resumed execution waiting on a token that refuses every further answer (TaskTimedOut): the execution never ends. " +
-		"The completion is committed by the SendTaskSuccess request itself, so even answers whose reply was lost are " +
-		"lost in the same way"
-}
-
 func nameOf(arn string) string {
 	return arn[strings.LastIndexByte(arn, ':')+1:]
 }

@@ -208,7 +208,7 @@ func (s *Service) callbackHandler(next integrations.Handler) integrations.Handle
 			}
 		}
 		out, err := s.callbacks.wait(ctx, req.TaskToken, req.Heartbeat, nil)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && !engine.Halted(ctx) {
 			s.closeToken(req.TaskToken)
 		}
 		return out, err

@@ -81,9 +81,8 @@ func (s *Service) Start(ctx context.Context) error {
 func (s *Service) Stop(ctx context.Context) error {
 	var err error
 	s.once.Do(func() {
-		if s.cancel != nil {
-			s.cancel()
-		}
+		// Halt the executions first (they resume on the next start), then end the
+		// service's own work (long polls, waits).
 		s.mu.Lock()
 		running := make([]*engine.Execution, 0, len(s.running))
 		for _, x := range s.running {
@@ -98,6 +97,9 @@ func (s *Service) Stop(ctx context.Context) error {
 			case <-x.Done():
 			case <-ctx.Done():
 			}
+		}
+		if s.cancel != nil {
+			s.cancel()
 		}
 		s.wg.Wait()
 		err = s.writer.stop(ctx)
