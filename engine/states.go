@@ -14,6 +14,7 @@ var errAborted = &Failure{Name: "States.Aborted", Cause: "aborted"}
 // runMachine runs states from StartAt until one ends the machine.
 func (x *Execution) runMachine(ctx context.Context, sm *asl.StateMachine, input any, l *lane, sc *scope, item *mapItem) (any, *Failure) {
 	name := sm.StartAt
+	checked := false // the input of every state after the first is a checked output
 	for {
 		if ctx.Err() != nil {
 			return nil, errAborted
@@ -22,7 +23,8 @@ func (x *Execution) runMachine(ctx context.Context, sm *asl.StateMachine, input 
 		if !ok {
 			return nil, newFailure(ErrRuntime, fmt.Sprintf("State '%s' does not exist", name))
 		}
-		out, next, fail := x.runState(ctx, st, input, l, sc, item)
+		out, next, fail := x.runStateChecked(ctx, st, input, l, sc, item, checked)
+		checked = true
 		item = nil // only the first state of an iteration sees $$.Map.Item
 		if fail != nil {
 			return nil, fail
@@ -36,6 +38,11 @@ func (x *Execution) runMachine(ctx context.Context, sm *asl.StateMachine, input 
 
 // runState runs one state and returns its output and the next state's name ("" at an end).
 func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *lane, sc *scope, item *mapItem) (any, string, *Failure) {
+	return x.runStateChecked(ctx, st, input, l, sc, item, false)
+}
+
+// runStateChecked is runState; inputChecked says the input's size was checked already.
+func (x *Execution) runStateChecked(ctx context.Context, st *asl.State, input any, l *lane, sc *scope, item *mapItem, inputChecked bool) (any, string, *Failure) {
 	r := &stateRun{x: x, st: st, input: input, lane: l, scope: sc, item: item}
 	// Leave room for this state's entered and exited events and the execution's last one.
 	// Express executions have no history limit on AWS (their history is their logs).
@@ -44,8 +51,10 @@ func (x *Execution) runState(ctx context.Context, st *asl.State, input any, l *l
 	}
 	ev := l.enter(enteredType[st.Type], st.Name, input)
 	r.enteredID, r.entered = ev.ID, ev.Timestamp
-	if fail := r.checkSize(input, "input"); fail != nil {
-		return nil, "", fail
+	if !inputChecked {
+		if fail := r.checkSize(input, "input"); fail != nil {
+			return nil, "", fail
+		}
 	}
 
 	var out any
