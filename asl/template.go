@@ -61,77 +61,18 @@ func JSONataSource(s string) string {
 
 // compileTemplate compiles a JSONPath-mode payload template: keys ending in ".$" hold
 // paths or intrinsic calls; everything else is literal.
-func compileTemplate(v any) (*Template, error) {
-	switch t := v.(type) {
-	case *jsonv.Object:
-		tpl := &Template{Kind: TObject, Fields: make([]TemplateField, 0, t.Len())}
-		static := true
-		for i, k := range t.Keys() {
-			val := t.Values()[i]
-			if strings.HasSuffix(k, ".$") {
-				s, ok := val.(string)
-				if !ok {
-					return nil, &FieldError{Field: k, Msg: "the value of a field ending in '.$' must be a string"}
-				}
-				f := TemplateField{Key: strings.TrimSuffix(k, ".$"), SrcKey: k}
-				if intrinsics.IsCall(s) {
-					c, err := intrinsics.Parse(s)
-					if err != nil {
-						return nil, &FieldError{Field: k, Msg: err.Error()}
-					}
-					f.Value = &Template{Kind: TIntrinsic, Call: c, Src: s}
-				} else {
-					p, err := jsonpath.Compile(s)
-					if err != nil {
-						return nil, &FieldError{Field: k, Msg: err.Error()}
-					}
-					f.Value = &Template{Kind: TPath, Path: p, Src: s}
-				}
-				static = false
-				tpl.Fields = append(tpl.Fields, f)
-				continue
-			}
-			sub, err := compileTemplate(val)
-			if err != nil {
-				return nil, err
-			}
-			if sub.Kind != TLiteral {
-				static = false
-			}
-			tpl.Fields = append(tpl.Fields, TemplateField{Key: k, SrcKey: k, Value: sub})
-		}
-		if static {
-			return &Template{Kind: TLiteral, Lit: t}, nil
-		}
-		return tpl, nil
-	case []any:
-		tpl := &Template{Kind: TArray, Elems: make([]*Template, len(t))}
-		static := true
-		for i, e := range t {
-			sub, err := compileTemplate(e)
-			if err != nil {
-				return nil, err
-			}
-			if sub.Kind != TLiteral {
-				static = false
-			}
-			tpl.Elems[i] = sub
-		}
-		if static {
-			return &Template{Kind: TLiteral, Lit: t}, nil
-		}
-		return tpl, nil
-	default:
-		return &Template{Kind: TLiteral, Lit: v}, nil
-	}
-}
+func compileTemplate(v any) (*Template, error) { return compileValue(v, false) }
 
 // compileJSONataTemplate compiles a JSONata-mode value: any string "{% ... %}" at any
 // depth is an expression; everything else is literal.
-func compileJSONataTemplate(v any) (*Template, error) {
+func compileJSONataTemplate(v any) (*Template, error) { return compileValue(v, true) }
+
+// compileValue compiles a template in either query language. A subtree with nothing to
+// evaluate collapses into one literal, so evaluating it costs nothing.
+func compileValue(v any, jsonata bool) (*Template, error) {
 	switch t := v.(type) {
 	case string:
-		if !IsJSONataString(t) {
+		if !jsonata || !IsJSONataString(t) {
 			return &Template{Kind: TLiteral, Lit: t}, nil
 		}
 		src := JSONataSource(t)
@@ -144,13 +85,21 @@ func compileJSONataTemplate(v any) (*Template, error) {
 		tpl := &Template{Kind: TObject, Fields: make([]TemplateField, 0, t.Len())}
 		static := true
 		for i, k := range t.Keys() {
-			sub, err := compileJSONataTemplate(t.Values()[i])
+			val := t.Values()[i]
+			if !jsonata && strings.HasSuffix(k, ".$") {
+				f, err := compileDynamic(k, val)
+				if err != nil {
+					return nil, err
+				}
+				static = false
+				tpl.Fields = append(tpl.Fields, f)
+				continue
+			}
+			sub, err := compileValue(val, jsonata)
 			if err != nil {
 				return nil, err
 			}
-			if sub.Kind != TLiteral {
-				static = false
-			}
+			static = static && sub.Kind == TLiteral
 			tpl.Fields = append(tpl.Fields, TemplateField{Key: k, SrcKey: k, Value: sub})
 		}
 		if static {
@@ -161,13 +110,11 @@ func compileJSONataTemplate(v any) (*Template, error) {
 		tpl := &Template{Kind: TArray, Elems: make([]*Template, len(t))}
 		static := true
 		for i, e := range t {
-			sub, err := compileJSONataTemplate(e)
+			sub, err := compileValue(e, jsonata)
 			if err != nil {
 				return nil, err
 			}
-			if sub.Kind != TLiteral {
-				static = false
-			}
+			static = static && sub.Kind == TLiteral
 			tpl.Elems[i] = sub
 		}
 		if static {
@@ -177,6 +124,29 @@ func compileJSONataTemplate(v any) (*Template, error) {
 	default:
 		return &Template{Kind: TLiteral, Lit: v}, nil
 	}
+}
+
+// compileDynamic compiles the value of a JSONPath-mode key ending in ".$".
+func compileDynamic(k string, val any) (TemplateField, error) {
+	s, ok := val.(string)
+	if !ok {
+		return TemplateField{}, &FieldError{Field: k, Msg: "the value of a field ending in '.$' must be a string"}
+	}
+	f := TemplateField{Key: strings.TrimSuffix(k, ".$"), SrcKey: k}
+	if intrinsics.IsCall(s) {
+		c, err := intrinsics.Parse(s)
+		if err != nil {
+			return TemplateField{}, &FieldError{Field: k, Msg: err.Error()}
+		}
+		f.Value = &Template{Kind: TIntrinsic, Call: c, Src: s}
+		return f, nil
+	}
+	p, err := jsonpath.Compile(s)
+	if err != nil {
+		return TemplateField{}, &FieldError{Field: k, Msg: err.Error()}
+	}
+	f.Value = &Template{Kind: TPath, Path: p, Src: s}
+	return f, nil
 }
 
 // FieldError is a problem compiling one field.

@@ -134,25 +134,11 @@ func (s *Service) StartExecution(ctx context.Context, in *StartExecutionInput) (
 
 // startExecution starts an execution, linked to a parent execution when one starts it.
 func (s *Service) startExecution(ctx context.Context, in *StartExecutionInput, parent string) (*StartExecutionOutput, error) {
-	t, err := s.resolveTarget(ctx, in.StateMachineArn)
+	st, err := s.prepareStart(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	name := in.Name
-	if name == "" {
-		name = engine.NewUUID()
-	} else if err := checkExecutionName(name); err != nil {
-		return nil, err
-	}
-	text, input, err := parseInput(in.Input)
-	if err != nil {
-		return nil, err
-	}
-	sm, err := s.machine(t.revisionID, t.config)
-	if err != nil {
-		return nil, err
-	}
-	now := s.cfg.Clock.Now()
+	t, name, text, input, sm, now := st.t, st.name, st.text, st.input, st.sm, st.now
 	if t.config.Type == store.StateMachineTypeExpress {
 		arn := fmt.Sprintf("arn:aws:states:%s:%s:express:%s:%s:%s", s.cfg.Region, s.cfg.AccountID, t.sm.Name, name, engine.NewUUID())
 		s.eng.Start(s.ctx, sm, s.params(t, arn, name, input, now, nil))
@@ -176,6 +162,39 @@ func (s *Service) startExecution(ctx context.Context, in *StartExecutionInput, p
 	}
 	s.run(sm, s.params(t, arn, name, input, now, []*engine.Event{started}))
 	return &StartExecutionOutput{ExecutionArn: arn, StartDate: api.NewTimestamp(now)}, nil
+}
+
+// start is a checked StartExecution / StartSyncExecution request.
+type start struct {
+	t     *target
+	name  string
+	text  string
+	input any
+	sm    *asl.StateMachine
+	now   time.Time
+}
+
+// prepareStart checks a start request and resolves what it runs.
+func (s *Service) prepareStart(ctx context.Context, in *StartExecutionInput) (*start, error) {
+	t, err := s.resolveTarget(ctx, in.StateMachineArn)
+	if err != nil {
+		return nil, err
+	}
+	name := in.Name
+	if name == "" {
+		name = engine.NewUUID()
+	} else if err := checkExecutionName(name); err != nil {
+		return nil, err
+	}
+	text, input, err := parseInput(in.Input)
+	if err != nil {
+		return nil, err
+	}
+	sm, err := s.machine(t.revisionID, t.config)
+	if err != nil {
+		return nil, err
+	}
+	return &start{t: t, name: name, text: text, input: input, sm: sm, now: s.cfg.Clock.Now()}, nil
 }
 
 // checkExecutionName checks a given execution name: the length is a model constraint
@@ -636,28 +655,14 @@ type StartSyncExecutionOutput struct {
 
 // StartSyncExecution runs an EXPRESS execution to its end and returns the outcome.
 func (s *Service) StartSyncExecution(ctx context.Context, in *StartExecutionInput) (*StartSyncExecutionOutput, error) {
-	t, err := s.resolveTarget(ctx, in.StateMachineArn)
+	st, err := s.prepareStart(ctx, in)
 	if err != nil {
 		return nil, err
 	}
+	t, name, text, input, sm, now := st.t, st.name, st.text, st.input, st.sm, st.now
 	if t.config.Type != store.StateMachineTypeExpress {
 		return nil, api.NewError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
 	}
-	name := in.Name
-	if name == "" {
-		name = engine.NewUUID()
-	} else if err := checkExecutionName(name); err != nil {
-		return nil, err
-	}
-	text, input, err := parseInput(in.Input)
-	if err != nil {
-		return nil, err
-	}
-	sm, err := s.machine(t.revisionID, t.config)
-	if err != nil {
-		return nil, err
-	}
-	now := s.cfg.Clock.Now()
 	arn := fmt.Sprintf("arn:aws:states:%s:%s:express:%s:%s:%s", s.cfg.Region, s.cfg.AccountID, t.sm.Name, name, engine.NewUUID())
 	p := s.params(t, arn, name, input, now, nil)
 	p.Sync = true
