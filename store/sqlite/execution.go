@@ -64,30 +64,31 @@ func (s *Store) ExecutionCreate(ctx context.Context, p *store.ExecutionCreatePar
 		return nil, err
 	}
 	var e *store.Execution
+	start := s.dateOr(p.StartDate)
 	err := s.write(ctx, func(tx *wtx) error {
-		existing, err := getExecution(tx, p.ARN)
-		if errors.Is(err, store.ErrNotFound) {
-			var arn string
-			err = tx.queryRow(`SELECT arn FROM executions WHERE state_machine_arn = ? AND name = ?`, p.StateMachineARN, p.Name).Scan(&arn)
-			if err == nil {
-				existing, err = getExecution(tx, arn)
-			} else if errors.Is(err, sql.ErrNoRows) {
-				err = store.ErrNotFound
-			}
-		}
-		if err == nil {
-			e = existing
-			return fmt.Errorf("%w: execution %s", store.ErrAlreadyExists, p.ARN)
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
+		// Insert first: the unique indexes on the ARN and on (state machine, name) find a
+		// taken name without a lookup on the common path.
 		var id int64
-		if err := tx.queryRow(`INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn, revision_id,
+		err := tx.queryRow(`INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn, revision_id,
 			map_run_arn, parent_execution_arn, status, trace_header, start_date, last_event_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			p.ARN, p.Name, p.StateMachineARN, p.VersionARN, p.AliasARN, p.RevisionID, p.MapRunARN, p.ParentExecutionARN,
-			status, p.TraceHeader, s.dateOr(p.StartDate).UnixMicro(), len(p.Events)).Scan(&id); err != nil {
+			status, p.TraceHeader, start.UnixMicro(), len(p.Events)).Scan(&id)
+		if isUniqueViolation(err) {
+			existing, gerr := getExecution(tx, p.ARN)
+			if errors.Is(gerr, store.ErrNotFound) {
+				var arn string
+				if gerr = tx.queryRow(`SELECT arn FROM executions WHERE state_machine_arn = ? AND name = ?`, p.StateMachineARN, p.Name).Scan(&arn); gerr == nil {
+					existing, gerr = getExecution(tx, arn)
+				}
+			}
+			if gerr != nil {
+				return gerr
+			}
+			e = existing
+			return fmt.Errorf("%w: execution %s", store.ErrAlreadyExists, p.ARN)
+		}
+		if err != nil {
 			return err
 		}
 		if _, err := tx.exec(`INSERT INTO execution_inputs (execution_id, input) VALUES (?, ?)`, id, p.Input); err != nil {
@@ -104,8 +105,12 @@ func (s *Store) ExecutionCreate(ctx context.Context, p *store.ExecutionCreatePar
 		if err := setTimers(tx, p.ARN, p.Timers); err != nil {
 			return err
 		}
-		e, err = getExecution(tx, p.ARN)
-		return err
+		// What was written, without reading it back.
+		e = &store.Execution{ARN: p.ARN, Name: p.Name, StateMachineARN: p.StateMachineARN, VersionARN: p.VersionARN,
+			AliasARN: p.AliasARN, RevisionID: p.RevisionID, MapRunARN: p.MapRunARN, ParentExecutionARN: p.ParentExecutionARN,
+			Status: status, Input: p.Input, TraceHeader: p.TraceHeader, StartDate: time.UnixMicro(start.UnixMicro()).UTC(),
+			LastEventID: int64(len(p.Events)), Snapshot: p.Snapshot}
+		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return nil, err
