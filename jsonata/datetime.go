@@ -232,7 +232,18 @@ func prevMonth(y, m int) (int, int) {
 func deltaWeeks(start, end float64) float64 { return (end-start)/(millisInADay*7) + 1 }
 
 // dateFragment returns a component of the date: a number, or a string for P, C, E.
+// Outside JavaScript's date range (or for NaN) the numbers are NaN, as the getters
+// of an invalid JavaScript Date return.
 func dateFragment(ms float64, component byte) any {
+	if math.IsNaN(ms) || math.Abs(ms) > 8.64e15 {
+		switch component {
+		case 'P':
+			return "am"
+		case 'C', 'E':
+			return "ISO"
+		}
+		return math.NaN()
+	}
 	d := utcTime(ms)
 	year, month, day := d.Year(), int(d.Month())-1, d.Day()
 	switch component {
@@ -351,9 +362,6 @@ func formatDateTime(millis float64, picture string, hasPicture bool, timezone st
 	}
 	offsetMillis := (60*offsetHours + offsetMinutes) * 60 * 1000
 	ms := millis + offsetMillis
-	if math.IsNaN(ms) || math.Abs(ms) > 8.64e15 {
-		return "", errValue("D3110", millis)
-	}
 	var b strings.Builder
 	for _, part := range spec {
 		if part.literal {
@@ -378,12 +386,16 @@ func formatComponent(ms float64, part *dtPart, offsetHours, offsetMinutes float6
 			num = math.Mod(num, math.Pow(10, float64(part.n)))
 		}
 		if part.names >= 0 {
-			var name string
+			name := "undefined" // an invalid date has no month or day name
 			switch part.component {
 			case 'M', 'x':
-				name = monthNames[int(num)-1]
+				if num == num {
+					name = monthNames[int(num)-1]
+				}
 			case 'F':
-				name = dayNames[int(num)]
+				if num == num {
+					name = dayNames[int(num)]
+				}
 			default:
 				return "", errValue("D3133", string(part.component))
 			}

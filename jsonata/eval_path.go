@@ -63,6 +63,9 @@ func (r *stepResult) empty() bool {
 	if vals, ok := items(r.value); ok {
 		return len(vals) == 0
 	}
+	if s, ok := r.value.(string); ok {
+		return s == "" // jsonata-js tests the length of whatever the step gave
+	}
 	return false
 }
 
@@ -413,11 +416,11 @@ func (ev *evaluator) evalFilter(pred *node, input any, env *frame) (any, error) 
 			if err != nil {
 				return nil, err
 			}
-			keep, err := predicateKeeps(res, i, len(ts.tuples))
+			keep, err := predicateCount(res, i, len(ts.tuples))
 			if err != nil {
 				return nil, err
 			}
-			if keep {
+			for ; keep > 0; keep-- {
 				out.tuples = append(out.tuples, t)
 			}
 		}
@@ -452,45 +455,53 @@ func (ev *evaluator) evalFilter(pred *node, input any, env *frame) (any, error) 
 		if err != nil {
 			return nil, err
 		}
-		keep, err := predicateKeeps(res, i, len(list))
+		keep, err := predicateCount(res, i, len(list))
 		if err != nil {
 			return nil, err
 		}
-		if keep {
+		for ; keep > 0; keep-- {
 			out.vals = append(out.vals, item)
 		}
 	}
 	return out, nil
 }
 
-// predicateKeeps decides whether the item at index passes a predicate value.
-func predicateKeeps(res any, index, n int) (bool, error) {
+// predicateCount decides how many times the item at index passes a predicate value:
+// once for a true boolean value, and once per matching position in a list of
+// numbers (jsonata-js repeats an item whose position is listed twice).
+func predicateCount(res any, index, n int) (int, error) {
 	num, err := isNumeric(res)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	if num {
-		return matchesIndex(res.(float64), index, n), nil
+		if matchesIndex(res.(float64), index, n) {
+			return 1, nil
+		}
+		return 0, nil
 	}
 	nums, err := isArrayOfNumbers(res)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	if nums {
 		vals, _ := items(res)
-		keep := false
+		count := 0
 		for _, v := range vals {
 			if matchesIndex(v.(float64), index, n) {
-				keep = true
+				count++
 			}
 		}
-		return keep, nil
+		return count, nil
 	}
 	b, err := toBoolean(res)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	return b == true, nil
+	if b == true {
+		return 1, nil
+	}
+	return 0, nil
 }
 
 func matchesIndex(f float64, index, n int) bool {

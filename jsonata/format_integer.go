@@ -213,10 +213,10 @@ func romanToDecimal(roman string) float64 {
 
 func decimalToLetters(value float64, a rune) string {
 	var letters []rune
-	v := int(value)
-	for v > 0 {
-		letters = append([]rune{rune((v-1)%26) + a}, letters...)
-		v = (v - 1) / 26
+	// in floating point, as jsonata-js computes it (which matters above 2^53)
+	for value > 0 {
+		letters = append([]rune{rune(math.Mod(value-1, 26)) + a}, letters...)
+		value = math.Floor((value - 1) / 26)
 	}
 	return string(letters)
 }
@@ -331,6 +331,16 @@ func jsIntString(v float64) string {
 }
 
 func formatIntegerWith(value float64, f *integerFormat) (string, *Error) {
+	if math.IsInf(value, 0) && f.primary != fmtDecimal || math.IsNaN(value) && f.primary == fmtWords {
+		// jsonata-js never returns from these (it recurses or loops forever)
+		return "", errValue("D3001", value)
+	}
+	if math.IsNaN(value) && (f.primary == fmtLetters || f.primary == fmtRoman) {
+		return "", nil
+	}
+	if f.primary == fmtRoman && math.Abs(value) > 1e7 {
+		return "", errTooLarge()
+	}
 	negative := value < 0
 	value = math.Abs(value)
 	var s string

@@ -320,8 +320,14 @@ func fnFormatNumber(ev *evaluator, c callCtx, args []any) (any, error) {
 		hasExp = append(hasExp, hasExp[0])
 	}
 	pic := vars[0]
-	if value < 0 {
+	if !(value >= 0) {
 		pic = vars[1]
+	}
+	// jsonata-js formats NaN and infinities as it would any number (giving text such
+	// as "-NaN.00"), except that it never returns for an infinite value with an
+	// exponent picture; that case follows F&O 4.7.5 bullet 4 instead.
+	if math.IsInf(value, 0) && pic.minExponentSize != 0 {
+		return pic.prefix + f.infinity + pic.suffix, nil
 	}
 	adjusted := value
 	if runeIndex(pic.picture, f.percent, 0) != -1 {
@@ -360,7 +366,12 @@ func fnFormatNumber(ev *evaluator, c callCtx, args []any) (any, error) {
 		return string(rs)
 	}
 	makeString := func(v float64, dp int) string {
-		return digitMap(strconv.FormatFloat(math.Abs(v), 'f', dp, 64))
+		v = math.Abs(v)
+		if v >= 1e21 || v != v {
+			// Number.prototype.toFixed switches to exponential notation here
+			return digitMap(formatNumber(v))
+		}
+		return digitMap(strconv.FormatFloat(v, 'f', dp, 64))
 	}
 	sv := []rune(makeString(rounded, pic.maxFractionalSize))
 	if dot := runeIndex(sv, '.', 0); dot == -1 {

@@ -227,7 +227,10 @@ func shiftDecimal(f float64, n int) float64 {
 	}
 	g, err := strconv.ParseFloat(mant+"e"+strconv.Itoa(exp+n), 64)
 	if err != nil {
-		return f * math.Pow(10, float64(n))
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return g // ±Inf or 0, as Number() gives
+		}
+		return math.NaN() // "Infinitye2" and "NaNe2" are not numbers
 	}
 	return g
 }
@@ -257,7 +260,10 @@ func fnRound(ev *evaluator, c callCtx, args []any) (any, error) {
 		return undefined, nil
 	}
 	p, _ := arg(args, 1).(float64)
-	return roundHalfEven(f, int(p)), nil
+	if p != p {
+		p = 0 // a NaN precision is falsy in jsonata-js: no shift
+	}
+	return roundHalfEven(f, int(max(-1000, min(p, 1000)))), nil
 }
 
 func fnFormatBase(ev *evaluator, c callCtx, args []any) (any, error) {
@@ -270,8 +276,11 @@ func fnFormatBase(ev *evaluator, c callCtx, args []any) (any, error) {
 	if r, ok := arg(args, 1).(float64); ok {
 		radix = roundHalfEven(r, 0)
 	}
-	if radix < 2 || radix > 36 {
+	if !(radix >= 2 && radix <= 36) {
 		return nil, errValue("D3100", radix)
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return formatNumber(f), nil
 	}
 	if math.Abs(f) < 1<<62 {
 		return strconv.FormatInt(int64(f), int(radix)), nil

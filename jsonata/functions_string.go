@@ -170,7 +170,7 @@ func fnPad(ev *evaluator, c callCtx, args []any) (any, error) {
 	}
 	width = math.Trunc(width)
 	padLength := math.Abs(width) - float64(utf8.RuneCountInString(str))
-	if padLength <= 0 {
+	if !(padLength > 0) {
 		return str, nil
 	}
 	if err := limitString(int(math.Min(padLength, 1<<30)) * len(char)); err != nil {

@@ -657,7 +657,10 @@ func fnSplit(ev *evaluator, c callCtx, args []any) (any, error) {
 	}
 	limit := -1
 	if hasLimit {
-		limit = int(math.Min(limitF, 1<<31))
+		limit = 0 // a NaN limit is 0, as JavaScript's ToUint32 makes it
+		if limitF == limitF {
+			limit = int(math.Min(limitF, 1<<31))
+		}
 	}
 	result := []any{}
 	if limit == 0 {
