@@ -134,6 +134,19 @@ func procName(p *node) string {
 // body ends in a function call returns a thunk, which is invoked here rather than by
 // recursion, so tail-recursive functions run in constant depth.
 func (ev *evaluator) apply(proc any, args []any, input any, env *frame) (any, error) {
+	// Nested applications are bounded like nested evaluations: a tail call runs in
+	// this loop without deepening the evaluation, but a built-in (such as $map) or a
+	// custom function that calls back into it nests Go calls all the same.
+	ev.calls++
+	if ev.calls > ev.maxDepth {
+		return nil, &Error{Code: "U1001", Message: msgStackOverflow}
+	}
+	res, err := ev.applyLoop(proc, args, input, env)
+	ev.calls--
+	return res, err
+}
+
+func (ev *evaluator) applyLoop(proc any, args []any, input any, env *frame) (any, error) {
 	res, err := ev.applyInner(proc, args, input, env)
 	for err == nil {
 		t, ok := res.(*lambda)

@@ -70,6 +70,8 @@ type evaluator struct {
 	free      []*frame
 	allocated int
 	rootFrame frame
+	running   bool // inside run: callbacks from custom functions share the limits
+	calls     int  // nesting of function applications
 }
 
 // rootNames is the variables of the root frame: $$ (the input).
@@ -99,6 +101,8 @@ func (ev *evaluator) run(ast *node, input any) (any, error) {
 	ev.root.names = rootNames[:1:1]
 	ev.root.one[0] = input
 	ev.root.vals = ev.root.one[:1:1]
+	ev.running = true
+	defer func() { ev.running = false }()
 	if a, ok := input.([]any); ok {
 		// a top-level array is treated as a single value
 		input = &seq{vals: []any{a}, sequence: true, outerWrapper: true}
@@ -300,7 +304,9 @@ func (ev *evaluator) evalVariable(n *node, input any, env *frame) any {
 
 // lookupField is jsonata-js's fn.lookup: a field of an object, or of every object in
 // an array (flattening one level of array values).
-func lookupField(input any, key string) any {
+func lookupField(input any, key string) any { return lookupFieldDepth(input, key, 0) }
+
+func lookupFieldDepth(input any, key string, depth int) any {
 	switch t := input.(type) {
 	case *jsonv.Object:
 		if v, ok := t.Get(key); ok {
@@ -308,17 +314,20 @@ func lookupField(input any, key string) any {
 		}
 		return undefined
 	case []any:
-		return lookupFieldArray(t, key)
+		return lookupFieldArray(t, key, depth)
 	case *seq:
-		return lookupFieldArray(t.vals, key)
+		return lookupFieldArray(t.vals, key, depth)
 	}
 	return undefined
 }
 
-func lookupFieldArray(arr []any, key string) any {
+func lookupFieldArray(arr []any, key string, depth int) any {
 	out := newSeq(len(arr))
+	if depth > maxDataDepth {
+		return out
+	}
 	for _, item := range arr {
-		res := lookupField(item, key)
+		res := lookupFieldDepth(item, key, depth+1)
 		if isUndef(res) {
 			continue
 		}

@@ -3,7 +3,6 @@ package jsonata
 import (
 	"math"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/stepwise-dev/stepwise/jsonv"
@@ -119,7 +118,12 @@ func arg(args []any, i int) any {
 
 // toBoolean is JSONata's effective boolean value (jsonata-js fn.boolean); undefined
 // stays undefined.
-func toBoolean(v any) (any, error) {
+func toBoolean(v any) (any, error) { return toBooleanDepth(v, 0) }
+
+func toBooleanDepth(v any, depth int) (any, error) {
+	if depth > maxDataDepth {
+		return nil, &Error{Code: "U1001", Message: msgTooDeep}
+	}
 	switch t := v.(type) {
 	case undefinedType:
 		return undefined, nil
@@ -140,10 +144,10 @@ func toBoolean(v any) (any, error) {
 	}
 	if vals, ok := items(v); ok {
 		if len(vals) == 1 {
-			return toBoolean(vals[0])
+			return toBooleanDepth(vals[0], depth+1)
 		}
 		for _, e := range vals {
-			b, err := toBoolean(e)
+			b, err := toBooleanDepth(e, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -556,5 +560,3 @@ func limitString(n int) error {
 
 // maxStringLength is the longest string (in bytes) an evaluation may build.
 const maxStringLength = 1 << 26
-
-var _ = strings.Builder{}

@@ -18,8 +18,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/stepwise-dev/stepwise/jsonv"
 )
 
 // Default resource limits for an evaluation.
@@ -95,7 +93,8 @@ func (e *Env) Bind(name string, value any) {
 // BindFunction makes impl callable as $name(...), replacing any built-in of that name.
 // signature, if not empty, is a JSONata function signature such as "<n-n:n>"; the
 // arguments are validated against it (and the context value substituted for a
-// missing '-' argument) before impl is called. Arguments are jsonv values, Undefined
+// missing '-' argument) before impl is called; higher-order functions such as $map
+// pass it as many arguments as the signature declares (one if there is none). Arguments are jsonv values, Undefined
 // or *Function; impl returns a jsonv value or Undefined. An *Error returned by impl is
 // reported as is; any other error is returned unchanged by Evaluate.
 func (e *Env) BindFunction(name, signature string, impl func(args []any) (any, error)) error {
@@ -146,11 +145,19 @@ type Function struct {
 	ev *evaluator
 }
 
-// Call invokes the function with jsonv arguments.
+// Call invokes the function with jsonv arguments. Called back from a custom function
+// during an evaluation, it runs within that evaluation's limits; called afterwards,
+// it gets fresh ones from the same Env.
 func (f *Function) Call(args ...any) (any, error) {
 	ev := f.ev
-	if ev == nil {
+	switch {
+	case ev == nil:
 		ev = newEvaluator(nil)
+	case !ev.running:
+		fresh := newEvaluator(ev.env)
+		fresh.root = ev.root
+		fresh.now, fresh.nowSet = ev.now, ev.nowSet
+		ev = fresh
 	}
 	res, err := ev.apply(f.fn, args, nil, ev.root)
 	if err != nil {
@@ -167,5 +174,3 @@ func IsFunction(v any) bool {
 	_, ok := v.(*Function)
 	return ok || isFunction(v)
 }
-
-var _ = jsonv.NewObject

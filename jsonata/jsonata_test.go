@@ -360,3 +360,45 @@ func stringOf(v any) string {
 	}
 	return s
 }
+
+func TestCallbacksShareTheEvaluationLimits(t *testing.T) {
+	t.Parallel()
+	env := NewEnv()
+	env.MaxDepth = 200
+	// $call calls back into a lambda that calls $call again: unbounded mutual
+	// recursion through Go code must still hit the depth limit
+	_ = env.BindFunction("call", "<f>", func(args []any) (any, error) {
+		return args[0].(*Function).Call(args[0])
+	})
+	e := evalErr(t, `$call(function($f){ $call($f) })`, nil, env)
+	if e.Code != "U1001" {
+		t.Errorf("got %v", e)
+	}
+	// after the evaluation, a returned function gets fresh limits
+	f := eval(t, `function($n){ $n * 2 }`, nil, env).(*Function)
+	if v, err := f.Call(4.0); err != nil || v != 8.0 {
+		t.Errorf("Call after evaluation = %v, %v", v, err)
+	}
+}
+
+// Regression: tail calls through a higher-order built-in recurse in Go without
+// deepening the evaluation; the nesting of applications is bounded too.
+func TestRecursionThroughBuiltinsIsBounded(t *testing.T) {
+	t.Parallel()
+	for _, src := range []string{
+		`($f := function($x){ $map([1], $f) }; $f(1))`,
+		`($f := function($x){ $sort([1, 2], function($a, $b){ $f($a) }) }; $f(1))`,
+		`($f := function($x){ $reduce([1, 2], function($a, $b){ $f($a) }) }; $f(1))`,
+	} {
+		if e := evalErr(t, src, nil, nil); e.Code != "U1001" {
+			t.Errorf("%s: got %v", src, e)
+		}
+	}
+	// deeply nested data built at run time
+	env := NewEnv()
+	env.TimeLimit = 2 * time.Second
+	e := MustCompile(`($a := $reduce([1..20000], function($a, $v){[[$a]]}, 1); [$boolean($a), $a = $a, $a.x])`)
+	if _, err := e.Evaluate(nil, env); err == nil {
+		t.Logf("nested data evaluated without error")
+	}
+}

@@ -208,10 +208,13 @@ func numberPrefix(s []rune) int {
 func (l *lexer) scanString(quote rune) (token, error) {
 	l.pos++
 	var buf []rune
-	var pendingHigh rune // a high surrogate from \uD8xx waiting for its pair
+	// A high surrogate from \uD8xx waits for its pair. An unpaired surrogate is kept
+	// (as WTF-8 bytes, see runesToString) so that functions such as $encodeUrl can
+	// reject it as JavaScript does.
+	var pendingHigh rune
 	flush := func() {
 		if pendingHigh != 0 {
-			buf = append(buf, loneSurrogate(pendingHigh))
+			buf = append(buf, pendingHigh)
 			pendingHigh = 0
 		}
 	}
@@ -249,7 +252,7 @@ func (l *lexer) scanString(quote rune) (token, error) {
 						buf = append(buf, utf16.DecodeRune(pendingHigh, code))
 						pendingHigh = 0
 					} else {
-						buf = append(buf, loneSurrogate(code))
+						buf = append(buf, code)
 					}
 				default:
 					flush()
@@ -338,11 +341,6 @@ func (l *lexer) scanRegex() (token, error) {
 	}
 	return token{}, errToken("S0302", l.pos, "")
 }
-
-// loneSurrogate keeps an unpaired UTF-16 surrogate from a \u escape; it is stored in
-// the string as its WTF-8 bytes so that functions such as $encodeUrl can reject it as
-// JavaScript does.
-func loneSurrogate(r rune) rune { return r }
 
 // decodeWTF8 is []rune(s), except that unpaired surrogates encoded as three WTF-8
 // bytes (as the lexer stores them) decode to the surrogate itself.

@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/stepwise-dev/stepwise/jsonv"
 )
@@ -712,6 +710,3 @@ func fnSplit(ev *evaluator, c callCtx, args []any) (any, error) {
 	}
 	return result, nil
 }
-
-var _ = utf16.IsSurrogate
-var _ = utf8.RuneLen

@@ -223,15 +223,16 @@ func appendJS(a, b any) (any, error) {
 // error if the values are too large to compare.
 func deepEqual(a, b any) (bool, error) {
 	bg := newBudget()
-	eq := deepEqualB(a, b, bg)
+	eq := deepEqualB(a, b, bg, 0)
 	if bg.over {
 		return false, errTooLarge()
 	}
 	return eq, nil
 }
 
-func deepEqualB(a, b any, bg *budget) bool {
-	if !bg.take() {
+func deepEqualB(a, b any, bg *budget, depth int) bool {
+	if depth > maxDataDepth || !bg.take() {
+		bg.over = true
 		return false
 	}
 	switch x := a.(type) {
@@ -263,7 +264,7 @@ func deepEqualB(a, b any, bg *budget) bool {
 		vals := x.Values()
 		for i, k := range keys {
 			w, ok := y.Get(k)
-			if !ok || !deepEqualB(vals[i], w, bg) {
+			if !ok || !deepEqualB(vals[i], w, bg, depth+1) {
 				return false
 			}
 		}
@@ -278,7 +279,7 @@ func deepEqualB(a, b any, bg *budget) bool {
 			return true
 		}
 		for i := range av {
-			if !deepEqualB(av[i], bv[i], bg) {
+			if !deepEqualB(av[i], bv[i], bg, depth+1) {
 				return false
 			}
 		}
@@ -364,6 +365,7 @@ func toJSONChecked(v any) (any, error) {
 
 func toJSONDepth(v any, depth int, bg *budget) (any, bool) {
 	if depth > maxDataDepth || !bg.take() {
+		bg.over = true
 		return v, false
 	}
 	switch t := v.(type) {
