@@ -29,6 +29,11 @@ var fuzzSeeds = []string{
 	`$substring("héllo wörld", -5, 3)`,
 	`$eval("1 + " & $string(2))`,
 	`$toMillis("2017-11-07T15:07:54.972Z", "[Y]-[M]-[D]T[H]:[m]:[s].[f][Z]")`,
+	`($f := function($x){ $map([1], $f) }; $f(1))`,
+	`($f := function($n){ $n > 0 ? $f($n - 1) : [[$n]] }; $boolean($f(50)))`,
+	`$reduce([1..9], function($a, $v){ {"l": $a, "r": $a} }, 1) ~> $string()`,
+	`$formatNumber($parseInteger("x", "w"), "0.0e0") & $fromMillis(1e20)`,
+	`Account.Order#$i.Product@$p[$i = 0]{$p.SKU: %.OrderID}`,
 }
 
 func fuzzSeedCorpus(f *testing.F) {
