@@ -3,15 +3,21 @@
 // jsonata-js, in its results and error codes.
 //
 // Values are jsonv values: nil (null), bool, float64, string, []any and
-// *jsonv.Object. An expression that yields nothing returns Undefined (test with
-// IsUndefined), which is distinct from null. A result that is a function (a lambda or
-// a built-in) is returned as a *Function.
+// *jsonv.Object (whose key order is kept, and matters for $keys, $each and $string).
+// An expression that yields nothing returns Undefined (test with IsUndefined), which
+// is distinct from null. A result that is a function (a lambda or a built-in) is
+// returned as a *Function; inside objects and arrays, functions and undefined values
+// are treated as JSON.stringify treats them. Results may share objects and arrays with
+// the input and with bound values, so neither should be modified while in use.
 //
 //	expr, err := jsonata.Compile(`$sum(Account.Order.Product.(Price * Quantity))`)
 //	v, err := expr.Evaluate(input, nil)
 //
-// A compiled Expr is immutable and safe for concurrent use. Evaluation is bounded by a
-// time limit and an evaluation depth (see Env); exceeding either is a U1001 error.
+// Errors are *Error values carrying JSONata's codes and jsonata-js's messages.
+//
+// A compiled Expr is immutable and safe for concurrent use. Every evaluation is
+// bounded: by a time limit and a maximum depth of nested evaluation (see Env), both
+// reported as U1001, and by limits on the size of the values it builds (see SUITE.md).
 package jsonata
 
 import (
@@ -57,8 +63,8 @@ func MustCompile(src string) *Expr {
 func (e *Expr) String() string { return e.src }
 
 // Env holds variable and function bindings and the limits for evaluations. The zero
-// value is not usable; call NewEnv. An Env may be shared by concurrent evaluations as
-// long as it is not modified while they run.
+// value is an empty environment with the default limits. An Env may be shared by
+// concurrent evaluations as long as it is not modified while they run.
 type Env struct {
 	names []string
 	vals  []any
@@ -91,12 +97,13 @@ func (e *Env) Bind(name string, value any) {
 }
 
 // BindFunction makes impl callable as $name(...), replacing any built-in of that name.
-// signature, if not empty, is a JSONata function signature such as "<n-n:n>"; the
+// signature, if not empty, is a JSONata function signature such as "<n-n:n>": the
 // arguments are validated against it (and the context value substituted for a
-// missing '-' argument) before impl is called; higher-order functions such as $map
-// pass it as many arguments as the signature declares (one if there is none). Arguments are jsonv values, Undefined
-// or *Function; impl returns a jsonv value or Undefined. An *Error returned by impl is
-// reported as is; any other error is returned unchanged by Evaluate.
+// missing '-' argument) before impl is called, and higher-order functions such as
+// $map pass it as many arguments as it declares (one if there is no signature).
+// Arguments are jsonv values, Undefined or *Function; impl returns a jsonv value or
+// Undefined. An *Error returned by impl is reported as is; any other error is
+// returned unchanged by Evaluate.
 func (e *Env) BindFunction(name, signature string, impl func(args []any) (any, error)) error {
 	b := &builtin{name: name, custom: impl, arity: 1}
 	if signature != "" {
