@@ -82,7 +82,7 @@ func newEvaluator(env *Env) *evaluator {
 	limit := DefaultTimeLimit
 	if env != nil {
 		if env.MaxDepth > 0 {
-			ev.maxDepth = env.MaxDepth
+			ev.maxDepth = min(env.MaxDepth, MaxDepthLimit)
 		}
 		if env.TimeLimit != 0 {
 			limit = env.TimeLimit

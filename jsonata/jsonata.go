@@ -26,10 +26,12 @@ import (
 	"time"
 )
 
-// Default resource limits for an evaluation.
+// Default resource limits for an evaluation. MaxDepthLimit is the largest MaxDepth
+// honoured: every level of nesting takes Go stack, whose overflow cannot be recovered.
 const (
 	DefaultTimeLimit = 5 * time.Second
 	DefaultMaxDepth  = 10000
+	MaxDepthLimit    = 50000
 )
 
 // Expr is a compiled expression.
@@ -73,7 +75,7 @@ type Env struct {
 	// negative: no limit).
 	TimeLimit time.Duration
 	// MaxDepth bounds the depth of nested evaluation, which grows with recursion
-	// (0: DefaultMaxDepth).
+	// (0: DefaultMaxDepth; at most MaxDepthLimit).
 	MaxDepth int
 	// Context, if set, cancels the evaluation when done.
 	Context context.Context
