@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/asl"
@@ -169,8 +168,14 @@ func runFile(file string, o runOptions, stdin io.Reader, stdout, stderr io.Write
 	eng := engine.New(engine.Config{Clock: clk, Tasks: tasks})
 
 	var sinks []engine.Sink
+	var live *liveView
 	if o.output != "json" {
-		sinks = append(sinks, newProgress(stderr, isTerminal(stderr)))
+		if isTerminal(stderr) {
+			live = newLiveView(stderr)
+			sinks = append(sinks, live)
+		} else {
+			sinks = append(sinks, newProgress(stderr, false))
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -182,6 +187,9 @@ func runFile(file string, o runOptions, stdin io.Reader, stdout, stderr io.Write
 		Input:            input,
 		Sinks:            sinks,
 	})
+	if live != nil {
+		live.stop() // the last frame, before the result is printed
+	}
 	return report(o, stdout, stderr, res, x)
 }
 
@@ -246,53 +254,6 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// progress shows states as they run: coloured lines on a terminal, plain ones otherwise.
-type progress struct {
-	mu      sync.Mutex
-	w       io.Writer
-	tty     bool
-	entered map[string]time.Time
-}
-
-func newProgress(w io.Writer, tty bool) *progress {
-	return &progress{w: w, tty: tty, entered: map[string]time.Time{}}
-}
-
-func (p *progress) Event(e *engine.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	name := ""
-	if d := e.Details(); d != nil {
-		if v, ok := d.Get("name"); ok {
-			name, _ = v.(string)
-		}
-	}
-	color := func(code, s string) string {
-		if !p.tty {
-			return s
-		}
-		return "\x1b[" + code + "m" + s + "\x1b[0m"
-	}
-	switch {
-	case strings.HasSuffix(e.Type, "StateEntered"):
-		p.entered[name] = e.Timestamp
-		fmt.Fprintf(p.w, "%s %s %s\n", color("36", "▶"), name, color("2", "("+strings.TrimSuffix(e.Type, "StateEntered")+")"))
-	case strings.HasSuffix(e.Type, "StateExited"):
-		d := e.Timestamp.Sub(p.entered[name])
-		fmt.Fprintf(p.w, "%s %s %s\n", color("32", "✓"), name, color("2", d.Round(time.Millisecond).String()))
-	case e.Type == "ExecutionFailed" || e.Type == "ExecutionTimedOut" || e.Type == "ExecutionAborted":
-		fmt.Fprintf(p.w, "%s %s\n", color("31", "✗"), e.Type)
-	case strings.HasSuffix(e.Type, "Failed") || strings.HasSuffix(e.Type, "TimedOut"):
-		msg := e.Type
-		if d := e.Details(); d != nil {
-			if v, ok := d.Get("error"); ok {
-				msg += " " + fmt.Sprint(v)
-			}
-		}
-		fmt.Fprintf(p.w, "  %s %s\n", color("33", "!"), msg)
-	}
 }
 
 // splitFirstArg lets a file come before the flags (used by commands with simple flags).
