@@ -304,20 +304,17 @@ func fnFormatNumber(ev *evaluator, c callCtx, args []any) (any, error) {
 	}
 
 	var vars []pictureVars
-	var hasExp []bool
 	for _, sp := range subPictures {
 		p := split(sp)
 		if err := validate(p); err != nil {
 			return nil, err
 		}
 		vars = append(vars, analyse(p))
-		hasExp = append(hasExp, p.hasExponent)
 	}
 	if len(vars) == 1 {
 		neg := vars[0]
 		neg.prefix = f.minusSign + neg.prefix
 		vars = append(vars, neg)
-		hasExp = append(hasExp, hasExp[0])
 	}
 	pic := vars[0]
 	if !(value >= 0) {
