@@ -181,6 +181,16 @@ func (ev *evaluator) enter() error {
 	return nil
 }
 
+// tick counts a unit of work done inside a built-in, so that long loops there also
+// check the time limit.
+func (ev *evaluator) tick() error {
+	ev.steps++
+	if ev.steps&1023 == 0 {
+		return ev.limitError()
+	}
+	return nil
+}
+
 // maxAllocated bounds the total size of the large arrays (ranges, constructed and
 // flattened sequences) one evaluation may build, so that an expression cannot
 // exhaust memory between two checks of the time limit.

@@ -407,6 +407,9 @@ func fnDistinct(ev *evaluator, c callCtx, args []any) (any, error) {
 		default:
 			dup := false
 			for _, o := range others {
+				if err := ev.tick(); err != nil {
+					return nil, err
+				}
 				eq, err := deepEqual(e, o)
 				if err != nil {
 					return nil, err

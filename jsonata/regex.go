@@ -275,6 +275,9 @@ func (it *matchIter) next() (*regexMatch, error) {
 	if it.done {
 		return nil, nil
 	}
+	if err := it.ev.tick(); err != nil {
+		return nil, err
+	}
 	if it.lit != nil {
 		return it.nextRegex()
 	}
@@ -518,6 +521,9 @@ func fnReplace(ev *evaluator, c callCtx, args []any) (any, error) {
 		pos := 0
 		count := 0.0
 		for !hasLimit || count < limit {
+			if err := ev.tick(); err != nil {
+				return nil, err
+			}
 			i := strings.Index(str[pos:], p)
 			if i < 0 {
 				break
