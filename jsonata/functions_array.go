@@ -223,6 +223,9 @@ func fnSort(ev *evaluator, c callCtx, args []any) (any, error) {
 			return nil, e
 		}
 		swap = func(a, b any) (bool, error) {
+			if err := ev.tick(); err != nil {
+				return false, err
+			}
 			if x, ok := a.(float64); ok {
 				return x > b.(float64), nil
 			}
