@@ -7,7 +7,6 @@ import (
 
 	"github.com/stepwise-dev/stepwise/asl"
 	"github.com/stepwise-dev/stepwise/asl/jsonpath"
-	"github.com/stepwise-dev/stepwise/jsonv"
 )
 
 // choose returns the first matching Choice rule, or nil.
@@ -212,5 +211,3 @@ func wildcardMatch(pattern, s string) bool {
 	}
 	return pi == len(toks)
 }
-
-var _ = jsonv.String

@@ -210,13 +210,10 @@ func (r *stateRun) runtime(msg string) *Failure {
 }
 
 // pathFailure is AWS's error for a ".$" path that found nothing.
+// A "$$" path is reported against the context object it was looked up in.
 func (r *stateRun) pathFailure(path, field string, doc any, err error) *Failure {
-	if errors.Is(err, errVariableNotFound) {
-		return r.runtime(fmt.Sprintf("The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", path, field, jsonv.String(doc)))
-	}
-	if strings.HasPrefix(path, "$$") {
+	if !errors.Is(err, errVariableNotFound) && strings.HasPrefix(path, "$$") {
 		doc = r.contextObject()
-		return r.runtime(fmt.Sprintf("The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", path, field, jsonv.String(doc)))
 	}
 	return r.runtime(fmt.Sprintf("The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", path, field, jsonv.String(doc)))
 }

@@ -333,25 +333,23 @@ func (r *stateRun) runMapJSONata(ctx context.Context) (any, *Failure) {
 	return r.iterate(ctx, r.input, arr, nil, maxConc, tol)
 }
 
-func (r *stateRun) toleranceJSONata(env *jsonata.Env, n int) (int, *Failure) {
+func (r *stateRun) toleranceJSONata(env *jsonata.Env, n int) (tolerance, *Failure) {
 	st := r.st
-	tol := -1
+	count, pct := -1, -1.0
 	if c, ok, f := r.jsonataNumber(st.ToleratedFailureCount, "ToleratedFailureCount", env); f != nil {
-		return 0, f
+		return tolerance{}, f
 	} else if ok {
-		tol = int(c)
+		count = int(c)
 	}
 	if p, ok, f := r.jsonataNumber(st.ToleratedFailurePercentage, "ToleratedFailurePercentage", env); f != nil {
-		return 0, f
+		return tolerance{}, f
 	} else if ok {
 		if p < 0 || p > 100 {
-			return 0, r.runtime("ToleratedFailurePercentage must be between 0 and 100.")
+			return tolerance{}, r.runtime("ToleratedFailurePercentage must be between 0 and 100.")
 		}
-		if byPct := int(math.Floor(p / 100 * float64(n))); tol < 0 || byPct > tol {
-			tol = byPct
-		}
+		pct = p
 	}
-	return tol, nil
+	return combineTolerance(count, pct, n), nil
 }
 
 // evalItemSelector builds one iteration's input from ItemSelector in either language.

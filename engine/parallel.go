@@ -118,18 +118,24 @@ func (r *stateRun) runMap(ctx context.Context, eff any) (any, *Failure) {
 	return r.iterate(ctx, eff, items, keys, maxConc, tol)
 }
 
-// tolerance is how many failed iterations a Map accepts (-1: none, the first failure
-// fails the state).
-func (r *stateRun) tolerance(doc any, n int) (int, *Failure) {
+// tolerance is how many failed iterations a Map accepts (count -1: none, the first
+// failure fails the state) and the percentage it was given as (-1: none), which the Map
+// Run record shows.
+type tolerance struct {
+	count int
+	pct   float64
+}
+
+func (r *stateRun) tolerance(doc any, n int) (tolerance, *Failure) {
 	st := r.st
-	tol := -1
+	tol, pctGiven := -1, -1.0
 	if st.ToleratedFailureCount != nil || st.ToleratedFailureCountPath.Set {
 		c, _, f := r.mapIntField(st.ToleratedFailureCount, st.ToleratedFailureCountPath, "ToleratedFailureCount", doc)
 		if f != nil {
-			return 0, f
+			return tolerance{}, f
 		}
 		if c < 0 {
-			return 0, r.runtime("ToleratedFailureCount cannot be negative.")
+			return tolerance{}, r.runtime("ToleratedFailureCount cannot be negative.")
 		}
 		tol = c
 	}
@@ -141,7 +147,7 @@ func (r *stateRun) tolerance(doc any, n int) (int, *Failure) {
 			p := st.ToleratedFailurePercentagePath
 			val, err := r.resolvePath(p.Path, doc)
 			if err != nil {
-				return 0, r.runtime(r.invalidPath(p.Path, p.Src, err))
+				return tolerance{}, r.runtime(r.invalidPath(p.Path, p.Src, err))
 			}
 			f, ok := val.(float64)
 			if s, isStr := val.(string); isStr {
@@ -149,19 +155,26 @@ func (r *stateRun) tolerance(doc any, n int) (int, *Failure) {
 				f, ok = n, err == nil
 			}
 			if !ok {
-				return 0, r.runtime(fmt.Sprintf("The ToleratedFailurePercentagePath field refers to value %s which is not a valid float: %s", quoteValue(val), p.Src))
+				return tolerance{}, r.runtime(fmt.Sprintf("The ToleratedFailurePercentagePath field refers to value %s which is not a valid float: %s", quoteValue(val), p.Src))
 			}
 			pct = f
 		}
 		if pct < 0 || pct > 100 {
-			return 0, r.runtime("ToleratedFailurePercentage must be between 0 and 100.")
+			return tolerance{}, r.runtime("ToleratedFailurePercentage must be between 0 and 100.")
 		}
-		byPct := int(math.Floor(pct / 100 * float64(n)))
-		if tol < 0 || byPct > tol {
-			tol = byPct
+		pctGiven = pct
+	}
+	return combineTolerance(tol, pctGiven, n), nil
+}
+
+// combineTolerance takes the larger of what the count and the percentage allow.
+func combineTolerance(count int, pct float64, n int) tolerance {
+	if pct >= 0 {
+		if byPct := int(math.Floor(pct / 100 * float64(n))); count < 0 || byPct > count {
+			count = byPct
 		}
 	}
-	return tol, nil
+	return tolerance{count: count, pct: pct}
 }
 
 // mapItems turns the Map's input into a list of items (an object iterates its values).
@@ -176,12 +189,8 @@ func (r *stateRun) mapItems(doc any) ([]any, []string, *Failure) {
 }
 
 // iterate runs the processor once per item with at most maxConc at a time.
-func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []string, maxConc, tolerated int) (any, *Failure) {
-	return r.iterateWith(ctx, eff, items, keys, maxConc, tolerated, -1)
-}
-
-// iterateWith also knows the tolerated failure percentage, for the Map Run record.
-func (r *stateRun) iterateWith(ctx context.Context, eff any, items []any, keys []string, maxConc, tolerated int, pct float64) (any, *Failure) {
+func (r *stateRun) iterate(ctx context.Context, eff any, items []any, keys []string, maxConc int, tol tolerance) (any, *Failure) {
+	tolerated := tol.count
 	st := r.st
 	var failed atomic.Int64
 	workers := maxConc
@@ -207,8 +216,8 @@ func (r *stateRun) iterateWith(ctx context.Context, eff any, items []any, keys [
 	if distributed {
 		mapRun := "arn:aws:states:us-east-1:123456789012:mapRun:" + r.x.params.StateMachineName + "/" + mapRunLabel(st) + ":" + r.x.eng.cfg.NewUUID()
 		extra := jsonv.ObjectOf("maxConcurrency", float64(maxConc), "toleratedFailureCount", float64(max(tolerated, 0)))
-		if pct >= 0 {
-			extra.Set("toleratedFailurePercentage", pct)
+		if tol.pct >= 0 {
+			extra.Set("toleratedFailurePercentage", tol.pct)
 		}
 		r.lane.addExtra("MapRunStarted", jsonv.ObjectOf("mapRunArn", mapRun), extra)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -188,21 +189,12 @@ func resourceTypeAndName(resource string) (string, string) {
 	svc, action := integrations.ServiceParts(resource)
 	_, p := integrations.SplitResource(resource)
 	if len(resource) > 0 && len(svc) > 0 && len(action) > 0 {
-		if i := indexOf(resource, ":::aws-sdk:"); i >= 0 {
+		if strings.Contains(resource, ":::aws-sdk:") {
 			svc = "aws-sdk:" + svc
 		}
 		return svc, action + string(p)
 	}
 	return svc, resource
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 // numberField reads TimeoutSeconds/HeartbeatSeconds or their Path variant.

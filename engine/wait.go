@@ -6,7 +6,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/stepwise-dev/stepwise/asl"
 	"github.com/stepwise-dev/stepwise/jsonv"
 )
 
@@ -101,5 +100,3 @@ func display(v any) string {
 	}
 	return jsonv.String(v)
 }
-
-var _ = asl.TypeWait

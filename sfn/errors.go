@@ -2,7 +2,6 @@ package sfn
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/stepwise-dev/stepwise/api"
 	"github.com/stepwise-dev/stepwise/store"
@@ -81,5 +80,3 @@ func mapError(err error) *api.Error {
 	}
 	return nil
 }
-
-var _ = fmt.Sprintf

@@ -57,7 +57,7 @@ func TestDistributedMapRecordsAMapRun(t *testing.T) {
 	t.Parallel()
 	s := open(t, filepath.Join(t.TempDir(), "db"), clock.Real{})
 	ctx := t.Context()
-	sm, err := s.CreateStateMachine(ctx, &CreateStateMachineInput{Name: "D", RoleArn: role, Definition: `{"StartAt":"M","States":{"M":{"Type":"Map","Label":"batch",
+	sm, err := s.CreateStateMachine(ctx, &CreateStateMachineInput{Name: "D", RoleArn: role, Definition: `{"StartAt":"M","States":{"M":{"Type":"Map","Label":"batch","MaxConcurrency":2,"ToleratedFailurePercentage":10,
 		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`})
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,8 @@ func TestDistributedMapRecordsAMapRun(t *testing.T) {
 		t.Fatalf("map runs: %+v %v", runs, err)
 	}
 	m, err := s.DescribeMapRun(ctx, &MapRunInput{MapRunArn: runs.MapRuns[0].MapRunArn})
-	if err != nil || m.Status != "SUCCEEDED" || m.ItemCounts.Total != 3 || m.ItemCounts.Succeeded != 3 {
+	if err != nil || m.Status != "SUCCEEDED" || m.ItemCounts.Total != 3 || m.ItemCounts.Succeeded != 3 ||
+		m.MaxConcurrency != 2 || m.ToleratedFailurePercentage != 10 {
 		t.Fatalf("describe: %+v %v", m, err)
 	}
 	if _, err := s.UpdateMapRun(ctx, &UpdateMapRunInput{MapRunArn: m.MapRunArn, ToleratedFailurePercentage: new(float64)}); err != nil {

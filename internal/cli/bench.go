@@ -70,12 +70,13 @@ func benchCmd(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "incr returns {\"i\": input.i + 1}; flaky fails twice with FlakyError, then returns {\"ok\": true, \"attempts\": 3}.")
 		fs.PrintDefaults()
 	}
-	file, rest := splitFirstArg(args)
-	if err := fs.Parse(rest); err != nil {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return 2
 	}
-	if file == "" && fs.NArg() > 0 {
-		file = fs.Arg(0)
+	file := ""
+	if len(pos) == 1 {
+		file = pos[0]
 	}
 	if file == "" || o.executions < 1 || o.timeScale < 0 {
 		fs.Usage()
