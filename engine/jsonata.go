@@ -240,48 +240,29 @@ func (r *stateRun) waitJSONata(ctx context.Context, env *jsonata.Env) *Failure {
 // runWithRetryJSONata runs a Task, Parallel or Map state in JSONata mode.
 func (r *stateRun) runWithRetryJSONata(ctx context.Context) (any, string, *jsonv.Object, *Failure) {
 	st := r.st
-	attempts := make([]int, len(st.Retry))
-	for {
-		var result any
-		var f *Failure
+	return r.withRetry(ctx, func() (any, *Failure) {
 		switch st.Type {
 		case asl.TypeTask:
-			result, f = r.invokeTask(ctx, r.input)
+			return r.invokeTask(ctx, r.input)
 		case asl.TypeParallel:
 			args := r.input
 			if st.Arguments != nil {
-				args, f = r.evalJSONataField(st.Arguments, "Arguments", nil)
+				var f *Failure
+				if args, f = r.evalJSONataField(st.Arguments, "Arguments", nil); f != nil {
+					return nil, f
+				}
 			}
-			if f == nil {
-				result, f = r.runParallel(ctx, args)
-			}
+			return r.runParallel(ctx, args)
 		case asl.TypeMap:
-			result, f = r.runMapJSONata(ctx)
+			return r.runMapJSONata(ctx)
 		default:
-			return nil, "", nil, r.runtime(fmt.Sprintf("State type '%s' has no retry", st.Type))
+			return nil, r.runtime(fmt.Sprintf("State type '%s' has no retry", st.Type))
 		}
-		if f == nil {
-			env := r.jsonataEnv(r.statesVar("result", result))
-			out, assigned, f := r.outputAndAssign(st.Output, st.Assign, result, env)
-			return out, st.Next, assigned, f
-		}
-		if f == errAborted || f.Evaluation {
-			return nil, "", nil, f
-		}
-		if delay, ok := r.retryDelay(f, attempts); ok {
-			r.childFailed = false
-			if sf := r.sleep(ctx, delay); sf != nil {
-				return nil, "", nil, sf
-			}
-			r.retry++
-			r.ctxObj = nil
-			continue
-		}
-		if r.childFailed {
-			r.lane.add(string(st.Type)+"StateFailed", nil)
-		}
-		return r.catch(f)
-	}
+	}, func(result any) (any, string, *jsonv.Object, *Failure) {
+		env := r.jsonataEnv(r.statesVar("result", result))
+		out, assigned, f := r.outputAndAssign(st.Output, st.Assign, result, env)
+		return out, st.Next, assigned, f
+	})
 }
 
 // catchJSONata applies a JSONata catcher: Output defaults to the error output.

@@ -32,29 +32,39 @@ func (r *stateRun) runWithRetry(ctx context.Context) (any, string, *jsonv.Object
 		return nil, "", nil, f
 	}
 	r.x.inspect("afterInputPath", eff)
-	attempts := make([]int, len(st.Retry))
-	for {
-		var result any
+	return r.withRetry(ctx, func() (any, *Failure) {
 		switch st.Type {
 		case asl.TypeTask:
-			result, f = r.invokeTask(ctx, eff)
+			return r.invokeTask(ctx, eff)
 		case asl.TypeParallel:
 			params := eff
 			if st.Parameters != nil {
+				var f *Failure
 				if params, f = r.evalTemplate(st.Parameters, eff); f != nil {
-					return nil, "", nil, f
+					return nil, f
 				}
 			}
-			result, f = r.runParallel(ctx, params)
+			return r.runParallel(ctx, params)
 		case asl.TypeMap:
-			result, f = r.runMap(ctx, eff)
+			return r.runMap(ctx, eff)
 		default:
-			return nil, "", nil, r.runtime(fmt.Sprintf("State type '%s' has no retry", st.Type))
+			return nil, r.runtime(fmt.Sprintf("State type '%s' has no retry", st.Type))
 		}
+	}, r.finishJSONPath)
+}
+
+// withRetry runs attempt until it succeeds (then finish makes the state's output), a
+// retrier gives up, or a failure cannot be retried; then Catch decides. Both query
+// languages share it.
+func (r *stateRun) withRetry(ctx context.Context, attempt func() (any, *Failure), finish func(any) (any, string, *jsonv.Object, *Failure)) (any, string, *jsonv.Object, *Failure) {
+	attempts := make([]int, len(r.st.Retry))
+	for {
+		result, f := attempt()
 		if f == nil {
-			return r.finishJSONPath(result)
+			return finish(result)
 		}
-		if f == errAborted {
+		if f == errAborted || f.Evaluation {
+			// A stopped execution, or a JSONata evaluation error: neither retried nor caught.
 			return nil, "", nil, f
 		}
 		if delay, ok := r.retryDelay(f, attempts); ok {
@@ -67,7 +77,7 @@ func (r *stateRun) runWithRetry(ctx context.Context) (any, string, *jsonv.Object
 			continue
 		}
 		if r.childFailed {
-			r.lane.add(string(st.Type)+"StateFailed", nil)
+			r.lane.add(string(r.st.Type)+"StateFailed", nil)
 		}
 		return r.catch(f)
 	}
