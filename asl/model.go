@@ -5,6 +5,7 @@
 package asl
 
 import (
+	"github.com/stepwise-dev/stepwise/asl/intrinsics"
 	"github.com/stepwise-dev/stepwise/asl/jsonpath"
 	"github.com/stepwise-dev/stepwise/jsonv"
 )
@@ -46,11 +47,13 @@ type StateMachine struct {
 }
 
 // PathField is an optional JSONPath field (InputPath, OutputPath, ResultPath, ItemsPath):
-// absent, explicitly null, or a compiled path.
+// absent, explicitly null, or a compiled path. A Fail state's ErrorPath and CausePath may
+// hold an intrinsic call instead (Call).
 type PathField struct {
 	Set  bool
 	Null bool
 	Path *jsonpath.Path
+	Call *intrinsics.Call
 	Src  string
 }
 

@@ -328,7 +328,12 @@ func (p *parser) failPath(o *jsonv.Object, k, ptr string) PathField {
 	}
 	s, _ := v.(string)
 	if intrinsics.IsCall(s) {
-		return PathField{Set: true, Src: s}
+		c, err := intrinsics.Parse(s)
+		if err != nil {
+			p.fail(ptr+"/"+k, err)
+			return PathField{}
+		}
+		return PathField{Set: true, Call: c, Src: s}
 	}
 	return p.pathField(o, k, ptr)
 }

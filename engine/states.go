@@ -247,15 +247,10 @@ func (r *stateRun) failState() *Failure {
 
 func (r *stateRun) failPathValue(pf asl.PathField, field string) (string, *Failure) {
 	var v any
-	if pf.Path == nil {
-		// An intrinsic call.
-		t, err := compileIntrinsic(pf.Src)
-		if err != nil {
-			return "", r.runtime(err.Error())
-		}
-		var f *Failure
-		if v, f = r.evalTemplate(t, r.input); f != nil {
-			return "", f
+	if pf.Call != nil {
+		var err error
+		if v, err = pf.Call.Eval(resolver{r, r.input}); err != nil {
+			return "", r.intrinsicFailure(pf.Src, field, r.input, err)
 		}
 	} else {
 		var err error

@@ -10,18 +10,9 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/asl"
-	"github.com/stepwise-dev/stepwise/asl/intrinsics"
 	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/jsonv"
 )
-
-func compileIntrinsic(src string) (*asl.Template, error) {
-	c, err := intrinsics.Parse(src)
-	if err != nil {
-		return nil, err
-	}
-	return &asl.Template{Kind: asl.TIntrinsic, Call: c, Src: src}, nil
-}
 
 // runWithRetry runs a Task, Parallel or Map state in JSONPath mode: the data flow around
 // the work, then Retry and Catch on failure.
