@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/api"
@@ -79,19 +78,17 @@ func pickRoute(routes []store.AliasRoute) string {
 	return ""
 }
 
-// machines caches parsed definitions by revision.
-var machines sync.Map // revision id + definition hash -> *asl.StateMachine
-
+// machine returns the parsed definition of a revision, parsing each revision once.
+// Revisions are immutable, so the revision id is the key (a version shares its revision's).
 func (s *Service) machine(revisionID string, cfg store.StateMachineConfig) (*asl.StateMachine, error) {
-	key := revisionID + "\x00" + cfg.Definition
-	if m, ok := machines.Load(key); ok {
+	if m, ok := s.machines.Load(revisionID); ok {
 		return m.(*asl.StateMachine), nil
 	}
 	m, err := asl.Parse([]byte(cfg.Definition), asl.Options{Type: string(cfg.Type)})
 	if err != nil {
 		return nil, err
 	}
-	machines.Store(key, m)
+	s.machines.Store(revisionID, m)
 	return m, nil
 }
 
@@ -294,29 +291,39 @@ func (s *Service) resume(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	rev, err := s.cfg.Store.StateMachineRevisionGet(ctx, &store.StateMachineRevisionGetParams{StateMachineARN: rec.StateMachineARN, RevisionID: rec.RevisionID})
+	sm, p, err := s.stored(ctx, rec)
 	if err != nil {
 		return err
+	}
+	s.run(sm, p)
+	s.cfg.Logger.Info("resumed execution", "execution_arn", arn, "events", len(p.Resume))
+	return nil
+}
+
+// stored rebuilds what a stored execution runs: the machine at its revision, and the
+// start parameters with its recorded history to replay.
+func (s *Service) stored(ctx context.Context, rec *store.Execution) (*asl.StateMachine, engine.StartParams, error) {
+	rev, err := s.cfg.Store.StateMachineRevisionGet(ctx, &store.StateMachineRevisionGetParams{StateMachineARN: rec.StateMachineARN, RevisionID: rec.RevisionID})
+	if err != nil {
+		return nil, engine.StartParams{}, err
 	}
 	sm, err := s.machine(rec.RevisionID, rev.StateMachineConfig)
 	if err != nil {
-		return err
+		return nil, engine.StartParams{}, err
 	}
-	events, err := s.loadHistory(ctx, arn)
+	events, err := s.loadHistory(ctx, rec.ARN)
 	if err != nil {
-		return err
+		return nil, engine.StartParams{}, err
 	}
 	input, err := jsonv.DecodeString(rec.Input)
 	if err != nil {
-		return err
+		return nil, engine.StartParams{}, err
 	}
 	t := &target{sm: &store.StateMachine{ARN: rec.StateMachineARN, Name: nameOf(rec.StateMachineARN)}, config: rev.StateMachineConfig,
 		revisionID: rec.RevisionID, versionARN: rec.VersionARN, aliasARN: rec.AliasARN}
-	p := s.params(t, arn, rec.Name, input, rec.StartDate, events)
+	p := s.params(t, rec.ARN, rec.Name, input, rec.StartDate, events)
 	p.RedriveCount = rec.RedriveCount
-	s.run(sm, p)
-	s.cfg.Logger.Info("resumed execution", "execution_arn", arn, "events", len(events))
-	return nil
+	return sm, p, nil
 }
 
 // DescribeExecutionInput names an execution.

@@ -50,15 +50,7 @@ func (s *Service) RedriveExecution(ctx context.Context, in *RedriveExecutionInpu
 	if rec.RedriveCount >= maxRedrives {
 		return nil, notRedrivable("Execution has reached the maximum of %d redrives", maxRedrives)
 	}
-	rev, err := s.cfg.Store.StateMachineRevisionGet(ctx, &store.StateMachineRevisionGetParams{StateMachineARN: rec.StateMachineARN, RevisionID: rec.RevisionID})
-	if err != nil {
-		return nil, err
-	}
-	sm, err := s.machine(rec.RevisionID, rev.StateMachineConfig)
-	if err != nil {
-		return nil, err
-	}
-	events, err := s.loadHistory(ctx, rec.ARN)
+	sm, p, err := s.stored(ctx, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -75,14 +67,8 @@ func (s *Service) RedriveExecution(ctx context.Context, in *RedriveExecutionInpu
 	if err != nil {
 		return nil, err
 	}
-	engine.PrepareRedrive(events)
-	input, err := jsonv.DecodeString(rec.Input)
-	if err != nil {
-		return nil, err
-	}
-	t := &target{sm: &store.StateMachine{ARN: rec.StateMachineARN, Name: nameOf(rec.StateMachineARN)}, config: rev.StateMachineConfig,
-		revisionID: rec.RevisionID, versionARN: rec.VersionARN, aliasARN: rec.AliasARN}
-	p := s.params(t, rec.ARN, rec.Name, input, rec.StartDate, append(events, redriven))
+	engine.PrepareRedrive(p.Resume)
+	p.Resume = append(p.Resume, redriven)
 	p.RedriveCount = count
 	s.run(sm, p)
 	return &RedriveExecutionOutput{RedriveDate: api.NewTimestamp(now)}, nil

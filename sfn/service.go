@@ -32,8 +32,9 @@ type Service struct {
 	writer    *writer
 	callbacks *callbacks
 
-	mu      sync.Mutex
-	running map[string]*engine.Execution // Standard executions in this process
+	mu       sync.Mutex
+	running  map[string]*engine.Execution // Standard executions in this process
+	machines sync.Map                     // revision id -> *asl.StateMachine
 
 	ctx    context.Context
 	cancel context.CancelFunc
