@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/stepwise-dev/stepwise/asl"
 	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/internal/clock"
+	"github.com/stepwise-dev/stepwise/internal/uuid"
 	"github.com/stepwise-dev/stepwise/jsonv"
 )
 
@@ -87,23 +87,7 @@ func New(cfg Config) *Engine {
 }
 
 // NewUUID returns a random version 4 UUID.
-func NewUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:16])
-	return string(s[:])
-}
+func NewUUID() string { return uuid.New() }
 
 // StartParams describe one execution.
 type StartParams struct {

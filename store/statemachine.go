@@ -1,8 +1,7 @@
 package store
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"github.com/stepwise-dev/stepwise/internal/uuid"
 	"time"
 )
 
@@ -261,11 +260,4 @@ type TagListParams struct {
 }
 
 // NewRevisionID returns a fresh random revision id shaped like AWS's (a UUID).
-func NewRevisionID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func NewRevisionID() string { return uuid.New() }

@@ -2,14 +2,13 @@ package intrinsics
 
 import (
 	"crypto/md5"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
+	"github.com/stepwise-dev/stepwise/internal/uuid"
 	"hash"
 	randv2 "math/rand/v2"
 	"strings"
@@ -45,7 +44,7 @@ var functions = map[string]*function{
 	"States.MathRandom":     {2, 3, mathRandom},
 	"States.MathAdd":        {2, 2, mathAdd},
 	"States.StringSplit":    {2, 2, stringSplit},
-	"States.UUID":           {0, 0, uuid},
+	"States.UUID":           {0, 0, newUUID},
 }
 
 // maxInputChars is the documented limit on the strings Base64Encode, Base64Decode and
@@ -365,15 +364,7 @@ func stringSplit(c *Call, args []any) (any, error) {
 	return out, nil
 }
 
-func uuid(_ *Call, _ []any) (any, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, &Error{Name: ErrRuntime, Cause: "States.UUID: " + err.Error()}
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
-}
+func newUUID(_ *Call, _ []any) (any, error) { return uuid.New(), nil }
 
 // javaLength is a Java String's length: UTF-16 units.
 func javaLength(s string) int {
