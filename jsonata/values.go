@@ -235,20 +235,12 @@ func deepEqualB(a, b any, bg *budget, depth int) bool {
 		bg.over = true
 		return false
 	}
+	if eq, ok := jsonv.EqualScalar(a, b); ok {
+		return eq
+	}
 	switch x := a.(type) {
 	case undefinedType:
 		return isUndef(b)
-	case nil:
-		return b == nil
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case float64:
-		y, ok := b.(float64)
-		return ok && x == y
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
 	case *jsonv.Object:
 		y, ok := b.(*jsonv.Object)
 		if !ok {
@@ -291,19 +283,10 @@ func deepEqualB(a, b any, bg *budget, depth int) bool {
 
 // strictEqual is JavaScript's ===, used by the in operator.
 func strictEqual(a, b any) bool {
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case float64:
-		y, ok := b.(float64)
-		return ok && x == y
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case undefinedType:
+	if eq, ok := jsonv.EqualScalar(a, b); ok {
+		return eq
+	}
+	if isUndef(a) {
 		return isUndef(b)
 	}
 	return sameRef(a, b)

@@ -164,20 +164,31 @@ func DeepCopy(v any) any {
 	}
 }
 
-// Equal reports deep equality; object key order is ignored.
-func Equal(a, b any) bool {
+// EqualScalar compares a with b when a is null, a boolean, a number or a string: scalar
+// reports whether it was one, equal whether b is the same value of the same type.
+func EqualScalar(a, b any) (equal, scalar bool) {
 	switch x := a.(type) {
 	case nil:
-		return b == nil
+		return b == nil, true
 	case bool:
 		y, ok := b.(bool)
-		return ok && x == y
+		return ok && x == y, true
 	case float64:
 		y, ok := b.(float64)
-		return ok && x == y
+		return ok && x == y, true
 	case string:
 		y, ok := b.(string)
-		return ok && x == y
+		return ok && x == y, true
+	}
+	return false, false
+}
+
+// Equal reports deep equality; object key order is ignored.
+func Equal(a, b any) bool {
+	if eq, ok := EqualScalar(a, b); ok {
+		return eq
+	}
+	switch x := a.(type) {
 	case []any:
 		y, ok := b.([]any)
 		if !ok || len(x) != len(y) {
