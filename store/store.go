@@ -133,6 +133,21 @@ type Store interface {
 	// LeaseRelease drops Owner's leases on the given executions.
 	LeaseRelease(ctx context.Context, params *LeaseReleaseParams) error
 
+	// ResourceCreate stores a new resource of a kind (a SageMaker job, model, endpoint,
+	// a Lambda function, an SNS topic...). A taken (Kind, Name) returns the existing
+	// resource with an error wrapping ErrAlreadyExists.
+	ResourceCreate(ctx context.Context, params *ResourceCreateParams) (*Resource, error)
+	ResourceGet(ctx context.Context, params *ResourceGetParams) (*Resource, error)
+	// ResourceUpdate replaces a resource's status and document. With IfVersion set it is
+	// a compare-and-swap: ErrConflict unless the stored Version equals IfVersion. Every
+	// update increments Version.
+	ResourceUpdate(ctx context.Context, params *ResourceUpdateParams) (*Resource, error)
+	// ResourceList lists the resources of a kind by name ascending, optionally only those
+	// in some statuses or whose name contains a string, a page at a time.
+	ResourceList(ctx context.Context, params *ResourceListParams) (*ResourceListResult, error)
+	// ResourceDelete removes a resource (ErrNotFound if absent).
+	ResourceDelete(ctx context.Context, params *ResourceDeleteParams) error
+
 	// Close releases the database; it is safe to call twice. Calls after Close return
 	// ErrClosed.
 	Close() error
