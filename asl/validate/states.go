@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/stepwise-dev/stepwise/jsonv"
@@ -327,6 +328,24 @@ var optimizedAPIs = map[string][]string{
 	"states":   {"startExecution"},
 }
 
+// optimizedPatterns lists, for the optimized integrations whose patterns are known,
+// each action with the integration patterns ("" for request-response) Step Functions
+// offers: SageMaker has .sync for its jobs only and no .waitForTaskToken, so
+// "sagemaker:createTrainingJob.sync:2" is refused as AWS refuses it.
+var optimizedPatterns = map[string]map[string][]string{
+	"sagemaker": {
+		"createEndpoint":                {""},
+		"createEndpointConfig":          {""},
+		"createHyperParameterTuningJob": {"", ".sync"},
+		"createLabelingJob":             {"", ".sync"},
+		"createModel":                   {""},
+		"createProcessingJob":           {"", ".sync"},
+		"createTrainingJob":             {"", ".sync"},
+		"createTransformJob":            {"", ".sync"},
+		"updateEndpoint":                {""},
+	},
+}
+
 // resource checks that a Task resource is an ARN and, for an optimized integration
 // (arn:<partition>:states:::<service>:<action>[.sync|.sync:2|.waitForTaskToken]), that the
 // action exists.
@@ -346,6 +365,13 @@ func (c *checker) resource(v any, p string) {
 	action := parts[6]
 	for _, suffix := range []string{".sync:2", ".sync", ".waitForTaskToken"} {
 		action = strings.TrimSuffix(action, suffix)
+	}
+	if patterns, known := optimizedPatterns[parts[5]]; known {
+		if pats, ok := patterns[action]; ok && slices.Contains(pats, parts[6][len(action):]) {
+			return
+		}
+		c.schemaErr(p, "The resource provided %s is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.", s)
+		return
 	}
 	apis, known := optimizedAPIs[parts[5]]
 	if !known {
