@@ -11,7 +11,7 @@ type Resource struct {
 	Name      string
 	ARN       string
 	Status    string
-	Doc       []byte // JSON
+	Doc       []byte // JSON, kept byte for byte; nil when empty
 	Version   int64  // 1 on create, +1 on every update
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -47,9 +47,9 @@ type ResourceUpdateParams struct {
 type ResourceListParams struct {
 	Kind         string
 	Statuses     []string // empty: any
-	NameContains string
-	After        string // names strictly after this one
-	Limit        int    // 0: no limit
+	NameContains string   // a literal, case-sensitive substring ("" matches all)
+	After        string   // names strictly after this one
+	Limit        int      // 0: no limit
 }
 
 // ResourceListResult is a page; Next is the After of the next page ("" at the end).

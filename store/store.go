@@ -134,16 +134,19 @@ type Store interface {
 	LeaseRelease(ctx context.Context, params *LeaseReleaseParams) error
 
 	// ResourceCreate stores a new resource of a kind (a SageMaker job, model, endpoint,
-	// a Lambda function, an SNS topic...). A taken (Kind, Name) returns the existing
-	// resource with an error wrapping ErrAlreadyExists.
+	// a Lambda function, an SNS topic...) at Version 1, UpdatedAt = CreatedAt. A taken
+	// (Kind, Name) returns the existing resource with an error wrapping ErrAlreadyExists;
+	// of concurrent creates of one name exactly one succeeds.
 	ResourceCreate(ctx context.Context, params *ResourceCreateParams) (*Resource, error)
+	// ResourceGet returns a resource (ErrNotFound if absent).
 	ResourceGet(ctx context.Context, params *ResourceGetParams) (*Resource, error)
-	// ResourceUpdate replaces a resource's status and document. With IfVersion set it is
-	// a compare-and-swap: ErrConflict unless the stored Version equals IfVersion. Every
-	// update increments Version.
+	// ResourceUpdate replaces a resource's status and document (ErrNotFound if absent)
+	// and returns it. With IfVersion set it is a compare-and-swap: unless the stored
+	// Version equals IfVersion nothing changes and the stored resource is returned with
+	// an error wrapping ErrConflict. Every update increments Version.
 	ResourceUpdate(ctx context.Context, params *ResourceUpdateParams) (*Resource, error)
-	// ResourceList lists the resources of a kind by name ascending, optionally only those
-	// in some statuses or whose name contains a string, a page at a time.
+	// ResourceList lists the resources of a kind by name ascending (bytewise), optionally
+	// only those in some statuses or whose name contains a string, a page at a time.
 	ResourceList(ctx context.Context, params *ResourceListParams) (*ResourceListResult, error)
 	// ResourceDelete removes a resource (ErrNotFound if absent).
 	ResourceDelete(ctx context.Context, params *ResourceDeleteParams) error

@@ -62,6 +62,7 @@ type fixture struct {
 	closed   *store.TaskToken
 	activity *store.Activity
 	mapRun   *store.MapRun
+	resource *store.Resource
 }
 
 func fill(t *testing.T, s store.Store) *fixture {
@@ -88,6 +89,9 @@ func fill(t *testing.T, s store.Store) *fixture {
 	f.mapRun = must(s.MapRunCreate(ctx, &store.MapRunCreateParams{MapRun: store.MapRun{ARN: mapRunARN("sm", "m"), ExecutionARN: e.ARN,
 		MaxConcurrency: 3, StartDate: base}}))
 	must(s.LeaseClaim(ctx, &store.LeaseClaimParams{Owner: "node1", Now: base, Expires: at(60)}))
+	createJob(t, s, "job", "InProgress", base)
+	f.resource = must(s.ResourceUpdate(ctx, &store.ResourceUpdateParams{Kind: jobKind, Name: "job", Status: "Completed",
+		Doc: []byte(`{"TrainingJobStatus": "Completed"}`), UpdatedAt: at(5)}))
 	return f
 }
 
@@ -106,6 +110,9 @@ func (f *fixture) check(t *testing.T, s store.Store) {
 	isErr(t, err, store.ErrTaskClosed)
 	equal(t, must(s.ActivityGetByARN(ctx, &store.ActivityGetByARNParams{ARN: f.activity.ARN})), f.activity)
 	equal(t, must(s.MapRunGetByARN(ctx, &store.MapRunGetByARNParams{ARN: f.mapRun.ARN})), f.mapRun)
+	equal(t, must(s.ResourceGet(ctx, &store.ResourceGetParams{Kind: jobKind, Name: "job"})), f.resource)
+	equal(t, must(s.ResourceList(ctx, &store.ResourceListParams{Kind: jobKind, Statuses: []string{"Completed"}})).Resources,
+		[]*store.Resource{f.resource})
 	// The lease is still node1's until it expires.
 	equal(t, must(s.LeaseClaim(ctx, &store.LeaseClaimParams{Owner: "node2", Now: at(1), Expires: at(61)})), nil)
 }

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"Activity", activityTests},
 		{"MapRun", mapRunTests},
 		{"Lease", leaseTests},
+		{"Resource", resourceTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
