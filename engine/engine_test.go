@@ -250,3 +250,20 @@ func TestAssignOverTheSizeLimitFails(t *testing.T) {
 		t.Fatalf("got %s %s %s", r.res.Status, r.res.Error, r.res.Cause)
 	}
 }
+
+func TestParametersErrorFailsTheExecutionUncaught(t *testing.T) {
+	t.Parallel()
+	bad := integrations.HandlerFunc(func(_ context.Context, req *integrations.Request) (any, error) {
+		return nil, &integrations.ParametersError{Parameters: req.Input, Reason: `The field "ProcessingOutputs" is not supported by Step Functions`}
+	})
+	r := runManual(t, `{"StartAt":"P","States":{"P":{"Type":"Task","Resource":"arn:aws:states:::sagemaker:createProcessingJob.sync",
+		"Parameters":{"ProcessingOutputs":[]},"Catch":[{"ErrorEquals":["States.ALL"],"Next":"Caught"}],"End":true},
+		"Caught":{"Type":"Pass","End":true}}}`, `{}`, bad)
+	want := `An error occurred while executing the state 'P' (entered at the event id #2). The Parameters '{"ProcessingOutputs":[]}' could not be used to start the Task: [The field "ProcessingOutputs" is not supported by Step Functions]`
+	if r.res.Status != StatusFailed || r.res.Error != "States.Runtime" || r.res.Cause != want {
+		t.Fatalf("status %s error %s cause %q", r.res.Status, r.res.Error, r.res.Cause)
+	}
+	if h := strings.Join(r.x.History.Types(), " "); strings.Contains(h, "TaskFailed") || strings.Contains(h, "PassStateEntered") {
+		t.Fatalf("history %s", h)
+	}
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -380,6 +381,11 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 		select {
 		case o := <-done:
 			if o.err != nil {
+				var pe *integrations.ParametersError
+				if errors.As(o.err, &pe) {
+					// The call was never made: no TaskFailed, the execution fails.
+					return nil, runtimeFailure(r.st.Name, r.enteredID, fmt.Sprintf("The Parameters '%s' could not be used to start the Task: [%s]", jsonv.String(pe.Parameters), pe.Reason))
+				}
 				fail := asFailure(o.err)
 				d := r.taskDetails(kind, resType, resName)
 				d.Set("error", fail.Name)

@@ -67,6 +67,17 @@ type TaskError struct {
 
 func (e *TaskError) Error() string { return e.Name + ": " + e.Cause }
 
+// ParametersError is returned by a handler when the task's parameters cannot make the
+// call at all (a field the service's API does not have): the execution fails with
+// States.Runtime "The Parameters '...' could not be used to start the Task: [Reason]",
+// which no Retry or Catch handles, as on AWS.
+type ParametersError struct {
+	Parameters any
+	Reason     string // e.g. `The field "ProcessingOutputs" is not supported by Step Functions`
+}
+
+func (e *ParametersError) Error() string { return "States.Runtime: " + e.Reason }
+
 // SplitResource separates a resource ARN from its pattern suffix.
 func SplitResource(resource string) (base string, p Pattern) {
 	for _, s := range []Pattern{Sync2, Sync, WaitForToken} {
