@@ -307,8 +307,12 @@ func (j *job) run(argv, env []string, dir string) error {
 func (j *job) addTimer(d time.Duration, f func()) {
 	stop := j.r.clock.AfterFunc(d, f)
 	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.exited {
+		stop()
+		return
+	}
 	j.cancels = append(j.cancels, stop)
-	j.mu.Unlock()
 }
 
 // waitExited blocks until pid has exited without reaping it, so that the PID (and its

@@ -154,7 +154,6 @@ func (r *Runner) bwrapArgs(spec *runner.Spec) ([]string, error) {
 		// setsid: the job's processes form their own process group, which Stop signals
 		// without touching bwrap itself (bwrap dying would SIGKILL the job, no grace).
 		"--new-session",
-		"--hostname", "algo-1",
 		"--json-status-fd", "3",
 	}
 	if r.capDrop {
