@@ -1,6 +1,8 @@
 package local
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -20,10 +22,42 @@ import (
 // dot are free for the store's own files), and the empty segment becomes "%". Escaped
 // names never hold '=', which is what tells an object's files from a directory, so "a",
 // "a/" and "a/b" coexist: a=m, a/%=m and a/b=m.
+//
+// A segment too long to be a file name once escaped (S3 allows 1024 bytes without a
+// slash) is named by the escape of its first bytes, '+' and a hash of the whole segment;
+// the segment itself is read back from the object's metadata, or from the file .segment
+// in such a directory. Escaped names never hold '+' either.
 
 // maxSegment bounds an escaped segment so that with its suffix it fits in the 255 bytes
-// a file name may have on common file systems.
-const maxSegment = 255 - len("=d") - 2*versionBytes
+// a file name may have on common file systems; longKeep is how much of a longer one is
+// kept readable in its name.
+const (
+	maxSegment = 255 - len("=d") - 2*versionBytes
+	longKeep   = 96
+	segFile    = ".segment"
+)
+
+// segmentName returns the file name of a segment; long says it is hashed.
+func segmentName(seg string) (name string, long bool) {
+	esc := escapeSegment(seg)
+	if len(esc) <= maxSegment {
+		return esc, false
+	}
+	cut, n := 0, 0
+	for i, r := range seg {
+		w := len(escapeSegment(string(r)))
+		if i == 0 && r == '.' {
+			w = 3
+		}
+		if n+w > longKeep {
+			break
+		}
+		n += w
+		cut = i + len(string(r))
+	}
+	sum := sha256.Sum256([]byte(seg))
+	return escapeSegment(seg[:cut]) + "+" + hex.EncodeToString(sum[:16]), true
+}
 
 // escapeSegment returns seg as a file name.
 func escapeSegment(seg string) string {
@@ -98,7 +132,12 @@ func unhex(c byte) (byte, bool) {
 type keyPath struct {
 	dir  string // directory relative to the bucket, "" for the bucket's own
 	name string // escaped last segment; its files are name=m and name=d<version>
+	// long lists the directories (relative to the bucket) named by a hash, with the
+	// segment each stands for: they need a .segment file.
+	long []longDir
 }
+
+type longDir struct{ dir, seg string }
 
 func (p keyPath) meta() string { return p.name + "=m" }
 
@@ -110,36 +149,35 @@ func encodeKey(key string) (keyPath, error) {
 	}
 	segs := strings.Split(key, "/")
 	names := make([]string, len(segs))
+	var p keyPath
 	for i, s := range segs {
-		names[i] = escapeSegment(s)
-		if len(names[i]) > maxSegment {
-			return keyPath{}, fmt.Errorf("%w: a part of the key between slashes is %d bytes once escaped; the local store's limit is %d",
-				objstore.ErrInvalidKey, len(names[i]), maxSegment)
+		var long bool
+		names[i], long = segmentName(s)
+		if long && i < len(segs)-1 {
+			p.long = append(p.long, longDir{dir: filepath.Join(names[:i+1]...), seg: s})
 		}
 	}
 	last := len(names) - 1
-	return keyPath{dir: filepath.Join(names[:last]...), name: names[last]}, nil
+	p.dir, p.name = filepath.Join(names[:last]...), names[last]
+	return p, nil
 }
 
 // encodeDir maps a key prefix ending in "/" (or "") to the directory holding the keys
-// under it; ok is false when no key can live there.
-func encodeDir(prefix string) (dir string, ok bool) {
+// under it.
+func encodeDir(prefix string) string {
 	if prefix == "" {
-		return "", true
+		return ""
 	}
 	segs := strings.Split(strings.TrimSuffix(prefix, "/"), "/")
 	names := make([]string, len(segs))
 	for i, s := range segs {
-		names[i] = escapeSegment(s)
-		if len(names[i]) > maxSegment {
-			return "", false
-		}
+		names[i], _ = segmentName(s)
 	}
-	return filepath.Join(names...), true
+	return filepath.Join(names...)
 }
 
-// decodeKey is encodeKey's inverse, for tests and fuzzing: dir and the escaped name back
-// to the key.
+// decodeKey is encodeKey's inverse for keys without long segments, for tests and
+// fuzzing: dir and the escaped name back to the key.
 func decodeKey(p keyPath) (string, bool) {
 	var segs []string
 	if p.dir != "" {

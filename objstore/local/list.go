@@ -99,12 +99,8 @@ type walkFunc func(key, metaPath string) (skip string, stop bool)
 // walk visits the objects of the bucket in dir within b, in key order.
 func (s *Store) walk(dir string, b walkBounds, fn walkFunc) error {
 	base := b.prefix[:strings.LastIndex(b.prefix, "/")+1]
-	sub, ok := encodeDir(base)
-	if !ok {
-		return nil
-	}
 	w := walker{bounds: b, fn: fn}
-	return w.dir(filepath.Join(dir, sub), base)
+	return w.dir(filepath.Join(dir, encodeDir(base)), base)
 }
 
 type walker struct {
@@ -161,6 +157,32 @@ func (w *walker) dir(path, base string) error {
 	return nil
 }
 
+// decodeName returns the segment a name in the directory path stands for; a hashed
+// (long) one is read from the object's metadata or the directory's .segment file.
+func decodeName(name, path string, isDir bool) (string, bool) {
+	if !strings.Contains(name, "+") {
+		return unescapeSegment(name)
+	}
+	var seg string
+	if isDir {
+		b, err := os.ReadFile(filepath.Join(path, name, segFile))
+		if err != nil {
+			return "", false
+		}
+		seg = string(b)
+	} else {
+		m, err := readMeta(filepath.Join(path, name+"=m"))
+		if err != nil {
+			return "", false
+		}
+		seg = m.Key[strings.LastIndex(m.Key, "/")+1:]
+	}
+	if n, long := segmentName(seg); !long || n != name {
+		return "", false
+	}
+	return seg, true
+}
+
 // readEntries reads a directory of the object tree, in key order. A missing directory
 // (pruned by a delete) is empty.
 func readEntries(path string) ([]dirEntry, error) {
@@ -181,7 +203,7 @@ func readEntries(path string) ([]dirEntry, error) {
 			if kind != "m" {
 				continue
 			}
-			if seg, ok := unescapeSegment(esc); ok {
+			if seg, ok := decodeName(esc, path, false); ok {
 				out = append(out, dirEntry{seg: seg, fsName: esc, sort: seg})
 			}
 			continue
@@ -189,7 +211,7 @@ func readEntries(path string) ([]dirEntry, error) {
 		if !de.IsDir() {
 			continue
 		}
-		if seg, ok := unescapeSegment(name); ok {
+		if seg, ok := decodeName(name, path, true); ok {
 			out = append(out, dirEntry{seg: seg, isDir: true, fsName: name, sort: seg + "/"})
 		}
 	}

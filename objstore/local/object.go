@@ -103,6 +103,21 @@ func (s *Store) newDataFile(l objectLoc) (*os.File, error) {
 		if err = os.MkdirAll(l.dir, 0o755); err != nil {
 			return nil, fmt.Errorf("objstore/local: %w", err)
 		}
+		for _, d := range l.kp.long {
+			dir := filepath.Join(l.bucketDir, d.dir)
+			if _, err := os.Stat(filepath.Join(dir, segFile)); err == nil {
+				continue
+			}
+			if err = writeFileAtomic(dir, segFile, []byte(d.seg)); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, fmt.Errorf("objstore/local: %w", err)
+		}
 		name := filepath.Join(l.dir, l.kp.name+"=d"+randomHex(versionBytes))
 		var f *os.File
 		f, err = os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o444)
