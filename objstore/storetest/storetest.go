@@ -35,6 +35,15 @@ type Options struct {
 	ListHasMetadata bool
 	// SkipBig skips the 64 MiB object.
 	SkipBig bool
+	// SkipUnknownUpload skips UploadPart and CompleteMultipartUpload of an unknown
+	// upload ID (moto answers them with a 500 instead of NoSuchUpload).
+	SkipUnknownUpload bool
+	// SkipConcurrentPuts skips concurrent puts to one key (moto races on its own
+	// buffers and answers 500).
+	SkipConcurrentPuts bool
+	// SkipKeys are odd keys the service under test is known to mangle (say why where
+	// you set it).
+	SkipKeys []string
 }
 
 // Run runs the whole suite, every test in parallel.
