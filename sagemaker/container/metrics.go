@@ -87,8 +87,8 @@ func NewMetricScanner(defs []MetricDefinition, now func() time.Time) (*MetricSca
 
 // Scan applies every definition to one line: first to the line with tabs written as
 // "#011" (as CloudWatch shows them, which built-in algorithms' regexes expect), then to
-// the raw line. The first capture group (else the whole match) must parse as a finite
-// number; the last value seen for a metric wins.
+// the raw line. The first capture group (else the whole match) must be, or start with,
+// a finite number; the last value seen for a metric wins.
 func (s *MetricScanner) Scan(line string) {
 	escaped := strings.ReplaceAll(line, "\t", "#011")
 	for i, d := range s.defs {
@@ -114,12 +114,26 @@ func matchValue(re *regexp.Regexp, line string) (float64, bool) {
 	if len(m) > 1 {
 		text = m[1]
 	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	text = strings.TrimSpace(text)
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		// "0.25#011validation-mae:0.1": with tabs shown as #011, \S+ runs on into the
+		// next metric; the number it starts with is the value.
+		prefix := leadingNumber.FindString(text)
+		if prefix == "" {
+			return 0, false
+		}
+		if f, err = strconv.ParseFloat(prefix, 64); err != nil {
+			return 0, false
+		}
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
 	}
 	return f, true
 }
+
+var leadingNumber = regexp.MustCompile(`^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?`)
 
 // Final returns the last value of each metric that was seen, in definition order.
 func (s *MetricScanner) Final() []MetricValue {
