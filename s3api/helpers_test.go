@@ -152,7 +152,9 @@ type signer struct {
 	now                 time.Time
 }
 
-func (sg signer) scope() string { return sg.now.Format("20060102") + "/" + sg.region + "/s3/aws4_request" }
+func (sg signer) scope() string {
+	return sg.now.Format("20060102") + "/" + sg.region + "/s3/aws4_request"
+}
 
 // sign adds the Authorization header; payloadHash is the x-amz-content-sha256 value.
 func (sg signer) sign(req *http.Request, payloadHash string) string {

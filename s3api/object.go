@@ -40,7 +40,8 @@ func objectHeaders(h http.Header, info objstore.ObjectInfo) {
 	}
 	h.Set("Content-Type", ct)
 	for k, v := range info.Metadata {
-		h.Set(metaPrefix+k, v)
+		// Lower case as S3 sends them: clients keep the name's case after the prefix.
+		h["x-amz-meta-"+k] = []string{v}
 	}
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("x-amz-server-side-encryption", "AES256")

@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
@@ -8,7 +9,9 @@ import (
 	"encoding/hex"
 	"hash/crc32"
 	"io"
+	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -438,5 +441,37 @@ func TestUnsignedTrailerUpload(t *testing.T) {
 	resp, body := s.do(t, "GET", "/trail/obj", nil, nil)
 	if !bytes.Equal(body, data) {
 		t.Errorf("GET: %d, %d bytes", resp.StatusCode, len(body))
+	}
+}
+
+// TestEmptyPutWithExpectGetsContinue pins the reply to an empty upload sent with
+// "Expect: 100-continue" (the aws CLI's empty files): a 100 Continue before the final
+// reply. Without it botocore reads the next reply on the connection with this one's
+// status line, and the upload after an empty file times out.
+func TestEmptyPutWithExpectGetsContinue(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, serverOpts{})
+	s.do(t, "PUT", "/expect", nil, nil)
+	u, _ := url.Parse(s.URL)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	_, err = io.WriteString(conn, "PUT /expect/empty HTTP/1.1\r\nHost: "+u.Host+"\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	first, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(first, "HTTP/1.1 100 ") {
+		t.Fatalf("first line %q (%v), want a 100 Continue", first, err)
+	}
+	if _, err := textproto.NewReader(br).ReadMIMEHeader(); err != nil { // the 100's headers
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("final reply: %v %v", resp, err)
 	}
 }

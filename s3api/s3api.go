@@ -114,16 +114,23 @@ func (s *Service) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	q := &request{w: w, r: r, info: info, query: r.URL.Query()}
 	q.bucket, q.key = s.route(r)
 	w.Header().Set("x-amz-id-2", hostID)
+	if r.ContentLength == 0 && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		// net/http sends no 100 Continue for an empty body, and botocore then misreads
+		// the next reply on the same connection (it keeps the final status it got in
+		// place of a 100 Continue for the connection's next response). S3 sends one.
+		w.WriteHeader(http.StatusContinue)
+	}
 	err := s.dispatch(ctx, q)
 	if err == nil {
 		return nil
 	}
 	var e *s3Error
 	if !errors.As(err, &e) {
-		return err // unexpected: the dispatcher logs it and answers InternalError
+		e = newError(http.StatusInternalServerError, "InternalError", msgInternal)
+		e.cause = err
 	}
 	if e.Status >= 500 {
-		s.log.Error("S3 request failed", "operation", info.Operation, "request_id", info.RequestID, "err", err)
+		s.log.Error("S3 request failed", "service", "s3", "operation", info.Operation, "request_id", info.RequestID, "err", err)
 	}
 	writeError(w, r, e, info.RequestID)
 	return nil
