@@ -2,6 +2,9 @@ package stage_test
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -225,5 +228,124 @@ func TestUpload(t *testing.T) {
 	}
 	if !slices.Equal(keys, []string{"out/model/a.bin", "out/top.txt"}) {
 		t.Fatalf("keys = %q", keys)
+	}
+}
+
+// streamOnly hides the local store's Linker side: staging must then stream objects, as
+// from a remote store.
+type streamOnly struct{ objstore.Store }
+
+func TestDownloadLinkModes(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, map[string]string{"in/a": "aaa", "in/sub/b": "bb"})
+	stored, err := s.ObjectPath(t.Context(), "bkt", "in/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		store  objstore.Store
+		opts   stage.Options
+		linked bool
+	}{
+		{"HardLinks", s, stage.Options{AllowHardLinks: true}, true},
+		{"CloneOrCopy", s, stage.Options{}, false},
+		{"Stream", streamOnly{s}, stage.Options{AllowHardLinks: true}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dst := t.TempDir()
+			files, n, err := stage.Download(t.Context(), c.store, objstore.URI{Bucket: "bkt", Key: "in/"}, dst, c.opts)
+			if err != nil || files != 2 || n != 5 {
+				t.Fatal(files, n, err)
+			}
+			equalTree(t, tree(t, dst), map[string]string{"a": "aaa", "sub/": "", "sub/b": "bb"})
+			a, _ := os.Stat(filepath.Join(dst, "a"))
+			o, _ := os.Stat(stored)
+			if os.SameFile(a, o) != c.linked {
+				t.Fatalf("staged file shares the stored one: %v, want %v", os.SameFile(a, o), c.linked)
+			}
+		})
+	}
+}
+
+// Two keys that stage to the same path ("a//b" and "a/b") are an error, not a silent
+// overwrite.
+func TestDownloadCollision(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, map[string]string{"p/a//b": "1", "p/a/b": "2"})
+	_, _, err := stage.Download(t.Context(), s, objstore.URI{Bucket: "bkt", Key: "p/"}, t.TempDir(), stage.Options{})
+	if !errors.Is(err, os.ErrExist) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// A file and a directory of the same name cannot both be staged.
+func TestDownloadFileDirectoryClash(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, map[string]string{"p/a": "file", "p/a/b": "under"})
+	if _, _, err := stage.Download(t.Context(), s, objstore.URI{Bucket: "bkt", Key: "p/"}, t.TempDir(), stage.Options{}); err == nil {
+		t.Fatal("staged a file and a directory at one path")
+	}
+}
+
+func FuzzDownloadManifest(f *testing.F) {
+	f.Add(`[{"prefix": "s3://bkt/data/"}, "a.csv", "sub/b.csv"]`)
+	f.Add(`[{"prefix": "s3://bkt/"}, "data/../data/a.csv"]`)
+	f.Add(`[{"prefix": "s3://bkt/data/"}, "../../../etc/passwd", "/abs", "./a.csv"]`)
+	f.Add(`[{"prefix": "s3://bkt/data"}, "/a.csv"]`)
+	f.Add(`[{}, 1, null]`)
+	f.Add(`{"prefix": 1}`)
+	f.Fuzz(func(t *testing.T, manifest string) {
+		s := newStore(t, map[string]string{"data/a.csv": "a", "data/sub/b.csv": "b", "m": manifest})
+		parent := t.TempDir()
+		dst := filepath.Join(parent, "dst")
+		_, _, _ = stage.DownloadManifest(t.Context(), s, objstore.URI{Bucket: "bkt", Key: "m"}, dst, stage.Options{})
+		for p := range tree(t, parent) {
+			if p != "dst/" && !strings.HasPrefix(p, "dst/") {
+				t.Fatalf("manifest %q wrote %s outside the destination", manifest, p)
+			}
+		}
+	})
+}
+
+// BenchmarkDownload stages a 256 MiB prefix (16 objects of 16 MiB) from the local store
+// by hard link, by clone-or-copy (copy_file_range on ext4), and by streaming.
+func BenchmarkDownload(b *testing.B) {
+	const files, size = 16, 16 << 20
+	s, err := local.New(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	if err := s.CreateBucket(ctx, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	for i := range files {
+		r := io.LimitReader(rand.NewChaCha8([32]byte{byte(i)}), size)
+		if _, err := s.Put(ctx, "bench", fmt.Sprintf("data/part-%02d", i), r, objstore.PutOptions{Size: size}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		store objstore.Store
+		opts  stage.Options
+	}{
+		{"HardLink", s, stage.Options{AllowHardLinks: true}},
+		{"CloneOrCopy", s, stage.Options{}},
+		{"Stream", streamOnly{s}, stage.Options{}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(files * size)
+			for b.Loop() {
+				dst := filepath.Join(b.TempDir(), "in")
+				if _, _, err := stage.Download(ctx, c.store, objstore.URI{Bucket: "bench", Key: "data/"}, dst, c.opts); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				_ = os.RemoveAll(dst)
+				b.StartTimer()
+			}
+		})
 	}
 }
