@@ -81,7 +81,10 @@ type ListOptions struct {
 type ListResult struct {
 	Objects        []ObjectInfo
 	CommonPrefixes []string
-	// Truncated says there is more; Next is the StartAfter of the next page.
+	// Truncated says there is more; Next is the StartAfter of the next page: the page's
+	// last key or common prefix. A common prefix is listed only when it sorts after
+	// StartAfter, so a StartAfter that is a common prefix skips every key under it (as
+	// S3 does with a marker).
 	Truncated bool
 	Next      string
 }
@@ -119,7 +122,8 @@ type Store interface {
 	ListBuckets(ctx context.Context) ([]BucketInfo, error)
 
 	Put(ctx context.Context, bucket, key string, body io.Reader, opts PutOptions) (ObjectInfo, error)
-	// Get opens an object (or a range of it); the caller closes the reader.
+	// Get opens an object (or a range of it); the caller closes the reader. The
+	// ObjectInfo describes the whole object: rng.Resolve(info.Size) gives the bytes served.
 	Get(ctx context.Context, bucket, key string, rng *Range) (io.ReadCloser, ObjectInfo, error)
 	Head(ctx context.Context, bucket, key string) (ObjectInfo, error)
 	// Delete removes an object; deleting a missing key is not an error (as in S3).
