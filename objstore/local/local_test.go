@@ -241,3 +241,43 @@ func TestDeleteBucketWithUpload(t *testing.T) {
 		t.Fatalf("root holds %v", ents)
 	}
 }
+
+// Puts racing deletes that prune the directory they write into: no put fails, and
+// every key whose last operation was a put is there.
+func TestPutRacesPrune(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := t.Context()
+	errs := make(chan error, 64)
+	done := make(chan struct{})
+	for w := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			key := "deep/dir/k" + string(rune('0'+w))
+			for range 50 {
+				if _, err := s.Put(ctx, "bkt", key, strings.NewReader("v"), objstore.PutOptions{}); err != nil {
+					errs <- err
+					return
+				}
+				if err := s.Delete(ctx, "bkt", key); err != nil {
+					errs <- err
+					return
+				}
+			}
+			if _, err := s.Put(ctx, "bkt", key, strings.NewReader("last"), objstore.PutOptions{}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	res, err := s.List(ctx, "bkt", objstore.ListOptions{Prefix: "deep/"})
+	if err != nil || len(res.Objects) != 4 {
+		t.Fatalf("listed %d objects, %v", len(res.Objects), err)
+	}
+}
