@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -34,6 +35,18 @@ type testServer struct {
 	Dir   string // the directory holding Root: nothing may be written beside Root
 	store *local.Store
 	creds map[string]string
+
+	mu sync.Mutex
+	// payloads counts the x-amz-content-sha256 kinds the server was sent
+	// (UNSIGNED-PAYLOAD, STREAMING-..., "hash" for a hex digest).
+	payloads map[string]int
+}
+
+// payloadKinds returns what payloads counts.
+func (s *testServer) payloadKinds() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.payloads)
 }
 
 type serverOpts struct {
@@ -60,14 +73,26 @@ func newTestServer(t *testing.T, o serverOpts) *testServer {
 	if err := svc.Register(d); err != nil {
 		t.Fatal(err)
 	}
+	ts := &testServer{Root: root, Dir: dir, store: st, creds: o.creds, payloads: map[string]int{}}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kind := r.Header.Get("X-Amz-Content-Sha256")
+		if isHexSHA256(kind) {
+			kind = "hash"
+		}
+		ts.mu.Lock()
+		ts.payloads[kind]++
+		ts.mu.Unlock()
+		d.ServeHTTP(w, r)
+	})
 	var srv *httptest.Server
 	if o.tls {
-		srv = httptest.NewTLSServer(d)
+		srv = httptest.NewTLSServer(h)
 	} else {
-		srv = httptest.NewServer(d)
+		srv = httptest.NewServer(h)
 	}
 	t.Cleanup(srv.Close)
-	return &testServer{URL: srv.URL, Root: root, Dir: dir, store: st, creds: o.creds}
+	ts.URL = srv.URL
+	return ts
 }
 
 // testLogger sends the server's warnings and errors to the test's log, for failures.
