@@ -91,6 +91,7 @@ func NewMetricScanner(defs []MetricDefinition, now func() time.Time) (*MetricSca
 // a finite number; the last value seen for a metric wins.
 func (s *MetricScanner) Scan(line string) {
 	escaped := strings.ReplaceAll(line, "\t", "#011")
+	var at time.Time // one timestamp per line, taken at its first match
 	for i, d := range s.defs {
 		v, ok := matchValue(d.re, escaped)
 		if !ok && escaped != line {
@@ -99,8 +100,11 @@ func (s *MetricScanner) Scan(line string) {
 		if !ok {
 			continue
 		}
+		if at.IsZero() {
+			at = s.now()
+		}
 		s.mu.Lock()
-		s.last[i] = MetricValue{Name: d.name, Value: v, Timestamp: s.now()}
+		s.last[i] = MetricValue{Name: d.name, Value: v, Timestamp: at}
 		s.mu.Unlock()
 	}
 }
