@@ -1,6 +1,7 @@
 package container
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -190,6 +191,8 @@ func validPathElement(name string) bool {
 // There is no network: requirements.txt and setup.py dependencies are not installed
 // (a Note says so); the code directory is on PYTHONPATH instead of pip-installed.
 func PrepareTraining(ctx context.Context, mlDir string, t *Training, prof Profile, fetch Fetch) (*Launch, error) {
+	tc := *t
+	t = &tc
 	if t.CurrentHost == "" {
 		t.CurrentHost = "algo-1"
 	}
@@ -227,11 +230,13 @@ func PrepareTraining(ctx context.Context, mlDir string, t *Training, prof Profil
 		files["checkpointconfig.json"] = map[string]string{"LocalPath": checkpoint, "S3Uri": t.CheckpointS3URI}
 	}
 	for name, v := range files {
-		b, err := json.Marshal(v)
-		if err != nil {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(mlDir, "input", "config", name), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(mlDir, "input", "config", name), bytes.TrimSuffix(b.Bytes(), []byte("\n")), 0o644); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", name, err)
 		}
 	}
