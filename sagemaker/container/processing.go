@@ -17,16 +17,20 @@ type ProcessingPath struct {
 
 // Processing is what PrepareProcessing needs of a CreateProcessingJob request.
 type Processing struct {
-	JobName, JobARN, Image                  string
+	JobName, JobARN, Region, Image          string
 	InstanceType                            string
 	InstanceCount                           int    // 0 = 1
 	CurrentHost                             string // "" = algo-1
 	Environment                             map[string]string
 	ContainerEntrypoint, ContainerArguments []string
-	Inputs, Outputs                         []ProcessingPath
-	// Config is the content of /opt/ml/config/processingjobconfig.json: the job's
-	// description (DescribeProcessingJob's shape) as JSON.
-	Config []byte
+	// Inputs and Outputs are the ProcessingInputs and ProcessingOutputConfig.Outputs
+	// (named, for error messages); LocalPaths are further LocalPaths without names.
+	// Each is validated and created.
+	Inputs, Outputs []ProcessingPath
+	LocalPaths      []string
+	// JobDescription is the content of /opt/ml/config/processingjobconfig.json: the
+	// job's description (DescribeProcessingJob's shape) as JSON.
+	JobDescription []byte
 }
 
 const processingRoot = SandboxRoot + "/processing"
@@ -59,11 +63,16 @@ func ValidateProcessingPaths(inputs, outputs []ProcessingPath) error {
 // processingjobconfig.json and resourceconfig.json, every input and output LocalPath
 // (created empty; the caller stages inputs into them), and /opt/ml/output for the
 // job's message. The command is ContainerEntrypoint + ContainerArguments as docker runs
-// them; the environment is the image's ENV and the request's Environment. An image with
+// them; the environment is the image's ENV, the request's Environment and AWS_REGION
+// (boto3 in processing scripts finds its region without configuration). An image with
 // no entrypoint of its own needs ContainerEntrypoint (or ContainerArguments, which then
 // are the command).
 func PrepareProcessing(mlDir string, p *Processing, prof Profile) (*Launch, error) {
-	if err := ValidateProcessingPaths(p.Inputs, p.Outputs); err != nil {
+	unnamed := make([]ProcessingPath, len(p.LocalPaths))
+	for i, lp := range p.LocalPaths {
+		unnamed[i] = ProcessingPath{Name: "LocalPath", LocalPath: lp}
+	}
+	if err := ValidateProcessingPaths(append(append([]ProcessingPath(nil), p.Inputs...), unnamed...), p.Outputs); err != nil {
 		return nil, err
 	}
 	command := append(append([]string(nil), p.ContainerEntrypoint...), p.ContainerArguments...)
@@ -79,7 +88,7 @@ func PrepareProcessing(mlDir string, p *Processing, prof Profile) (*Launch, erro
 	sort.Strings(hosts)
 
 	dirs := []string{"config", "output"}
-	for _, list := range [][]ProcessingPath{p.Inputs, p.Outputs} {
+	for _, list := range [][]ProcessingPath{p.Inputs, p.Outputs, unnamed} {
 		for _, pp := range list {
 			dirs = append(dirs, strings.TrimPrefix(path.Clean(pp.LocalPath), SandboxRoot+"/"))
 		}
@@ -89,7 +98,7 @@ func PrepareProcessing(mlDir string, p *Processing, prof Profile) (*Launch, erro
 			return nil, fmt.Errorf("creating /opt/ml/%s: %w", d, err)
 		}
 	}
-	config := p.Config
+	config := p.JobDescription
 	if len(config) == 0 {
 		config = []byte("{}")
 	}
@@ -113,6 +122,9 @@ func PrepareProcessing(mlDir string, p *Processing, prof Profile) (*Launch, erro
 	env := imageEnv(prof)
 	for k, v := range p.Environment {
 		env[k] = v
+	}
+	if p.Region != "" {
+		env["AWS_REGION"] = p.Region
 	}
 	return &Launch{Command: command, Env: env, WorkDir: SandboxRoot}, nil
 }

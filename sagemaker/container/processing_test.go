@@ -19,7 +19,7 @@ func seedProcessing() *Processing {
 		Environment:         map[string]string{"MODE": "full"},
 		Inputs:              []ProcessingPath{{"data", "/opt/ml/processing/input/data"}, {"code", "/opt/ml/processing/input/code/"}},
 		Outputs:             []ProcessingPath{{"processed_data", "/opt/ml/processing/output"}},
-		Config:              []byte(`{"ProcessingJobName":"preprocessing-1"}`),
+		JobDescription:      []byte(`{"ProcessingJobName":"preprocessing-1"}`), Region: "us-east-1",
 	}
 }
 
@@ -35,7 +35,7 @@ func TestPrepareProcessing(t *testing.T) {
 	if !slices.Equal(l.Command, want) {
 		t.Errorf("command = %q", l.Command)
 	}
-	if l.Env["MODE"] != "full" || l.Env["PYTHONUNBUFFERED"] != "1" || l.Env["TRAINING_JOB_NAME"] != "" {
+	if l.Env["MODE"] != "full" || l.Env["PYTHONUNBUFFERED"] != "1" || l.Env["AWS_REGION"] != "us-east-1" || l.Env["TRAINING_JOB_NAME"] != "" {
 		t.Errorf("env = %v", l.Env)
 	}
 	for _, d := range []string{"processing/input/data", "processing/input/code", "processing/output", "config", "output"} {
@@ -43,7 +43,7 @@ func TestPrepareProcessing(t *testing.T) {
 			t.Errorf("%s: %v", d, err)
 		}
 	}
-	if b, _ := os.ReadFile(filepath.Join(ml, "config/processingjobconfig.json")); string(b) != string(p.Config) {
+	if b, _ := os.ReadFile(filepath.Join(ml, "config/processingjobconfig.json")); string(b) != string(p.JobDescription) {
 		t.Errorf("processingjobconfig.json = %s", b)
 	}
 	rc := readJSON(t, filepath.Join(ml, "config/resourceconfig.json"))
@@ -67,6 +67,11 @@ func TestPrepareProcessingRejectsLocalPaths(t *testing.T) {
 	}
 	if err := ValidateProcessingPaths([]ProcessingPath{{"ok", "/opt/ml/processing/a/../b"}}, nil); err != nil {
 		t.Errorf("a path that stays inside: %v", err)
+	}
+	p := seedProcessing()
+	p.LocalPaths = []string{"/opt/ml/processing/extra", "/opt/ml/processing/../x"}
+	if _, err := PrepareProcessing(t.TempDir(), p, Profile{}); !errors.Is(err, ErrValidation) {
+		t.Errorf("unnamed LocalPaths: err = %v", err)
 	}
 }
 
