@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -473,5 +474,37 @@ func TestEmptyPutWithExpectGetsContinue(t *testing.T) {
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("final reply: %v %v", resp, err)
+	}
+}
+
+func TestListMultipartUploadsPages(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, serverOpts{})
+	s.do(t, "PUT", "/uploads", nil, nil)
+	var want []string
+	for _, key := range []string{"k1", "k1", "k1", "k2", "dir/a", "dir/b"} {
+		_, body := s.do(t, "POST", "/uploads/"+key+"?uploads", nil, nil)
+		want = append(want, key+" "+between(string(body), "<UploadId>", "</UploadId>"))
+	}
+	var got []string
+	keyMarker, idMarker := "", ""
+	for range 10 {
+		_, body := s.do(t, "GET", "/uploads?uploads&max-uploads=2&key-marker="+url.QueryEscape(keyMarker)+"&upload-id-marker="+url.QueryEscape(idMarker), nil, nil)
+		page := string(body)
+		for _, u := range strings.Split(page, "<Upload>")[1:] {
+			got = append(got, between(u, "<Key>", "</Key>")+" "+between(u, "<UploadId>", "</UploadId>"))
+		}
+		if !strings.Contains(page, "<IsTruncated>true</IsTruncated>") {
+			break
+		}
+		keyMarker, idMarker = between(page, "<NextKeyMarker>", "</NextKeyMarker>"), between(page, "<NextUploadIdMarker>", "</NextUploadIdMarker>")
+	}
+	sortedGot, sortedWant := slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))
+	if !slices.Equal(sortedGot, sortedWant) || len(got) != len(want) {
+		t.Fatalf("paged uploads %v, want %v", got, want)
+	}
+	_, body := s.do(t, "GET", "/uploads?uploads&delimiter=/", nil, nil)
+	if !strings.Contains(string(body), "<CommonPrefixes><Prefix>dir/</Prefix></CommonPrefixes>") || strings.Count(string(body), "<Upload>") != 4 {
+		t.Errorf("uploads with a delimiter: %s", body)
 	}
 }

@@ -6,6 +6,16 @@
 // in memory, and the body's digests (x-amz-content-sha256, Content-MD5,
 // x-amz-checksum-*, aws-chunked chunk signatures and trailing checksums) are checked
 // as it streams, before the store commits it.
+//
+// Where it differs from S3: one account owns everything (ACLs read as the owner's full
+// control and cannot be set); bucket versioning, default encryption and tags are
+// recorded and returned but objects keep a single version ("null": ListObjectVersions
+// lists each object once, and deleting a version deletes the object only when it is
+// "null"); checksums are checked and echoed on upload but not stored, so GetObject and
+// HeadObject return none; object tags, Cache-Control, Content-Disposition and
+// Content-Encoding are not kept; bucket policies, CORS, lifecycle, website and
+// replication read as not configured and cannot be set; POST (browser form) uploads and
+// SigV4a (ECDSA) streaming are not implemented.
 package s3api
 
 import (
