@@ -10,6 +10,10 @@ GOLANGCI_VERSION ?= v2.15.0
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+.PHONY: deps
+deps: ## install the host packages jobs need (bubblewrap, Debian's python3 with scikit-learn, xgboost, pandas)
+	./scripts/deps.sh
+
 .PHONY: build
 build: ## build bin/stepwise
 	$(GO) build -o $(BIN) ./cmd/stepwise
@@ -20,7 +24,7 @@ demo: build ## run the example ML pipeline end to end (mocked SageMaker and Lamb
 		--mock-config examples/pipeline/mocks.json --test-case HappyPath
 
 .PHONY: test
-test: ## run every test (unit, conformance corpus, JSONata suite, CLI)
+test: deps ## run every test (unit, conformance corpus, JSONata suite, CLI, real SageMaker jobs)
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/stepwise-dev/stepwise/integrations/mock"
 	"github.com/stepwise-dev/stepwise/internal/clock"
 	"github.com/stepwise-dev/stepwise/jsonv"
+	"github.com/stepwise-dev/stepwise/sagemaker"
 )
 
 type runOptions struct {
@@ -28,6 +30,7 @@ type runOptions struct {
 	history              bool
 	output               string
 	conformance          bool
+	dataDir              string
 }
 
 func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -44,6 +47,8 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.history, "history", false, "print the execution history after the run")
 	fs.StringVar(&o.output, "output", "text", "text, or json for one object {status, output, error, cause, history_event_types}")
 	fs.BoolVar(&o.conformance, "conformance", false, "same as --output json (for conformance/compare.py)")
+	fs.StringVar(&o.dataDir, "data-dir", os.Getenv("STEPWISE_DATA_DIR"),
+		"data directory whose s3/ holds the s3:// buckets SageMaker jobs read and write, shared with `stepwise server` (env STEPWISE_DATA_DIR; default ~/.stepwise)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: stepwise run FILE [--input JSON | --input-file F] [--mock-config F --test-case NAME] [--time-scale X] [--history] [--output json]")
 		fs.PrintDefaults()
@@ -142,6 +147,8 @@ func runFile(file string, o runOptions, stdin io.Reader, stdout, stderr io.Write
 		name = strings.TrimSuffix(name, ".asl")
 	}
 	reg := integrations.NewRegistry()
+	jobs := &lazyJobs{dataDir: o.dataDir, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	reg.HandlePrefix(sagemaker.IntegrationPrefix, jobs)
 	var tasks engine.Tasks = reg
 	if o.mockConfig != "" {
 		b, err := os.ReadFile(o.mockConfig)
@@ -189,6 +196,9 @@ func runFile(file string, o runOptions, stdin io.Reader, stdout, stderr io.Write
 	})
 	if live != nil {
 		live.stop() // the last frame, before the result is printed
+	}
+	if logs := jobs.close(res.Status != engine.StatusSucceeded); logs != "" && o.output != "json" {
+		fmt.Fprintf(stderr, "SageMaker job directories and logs kept in %s\n", logs)
 	}
 	return report(o, stdout, stderr, res, x)
 }

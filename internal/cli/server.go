@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/server"
 	"github.com/stepwise-dev/stepwise/sfn"
 	"github.com/stepwise-dev/stepwise/store/sqlite"
@@ -39,25 +40,35 @@ func (s storeService) Stop(context.Context) error   { return s.st.Close() }
 
 // serverServices opens the data directory's database and builds the services `stepwise
 // server` serves (the dispatcher's health page is always there).
-func serverServices(ctx context.Context, dataDir, region, account string, log *slog.Logger) ([]server.Service, error) {
+func serverServices(ctx context.Context, dataDir, region, account string, creds map[string]string, log *slog.Logger) ([]server.Service, *jobStack, error) {
 	dir, err := server.ResolveDataDir(dataDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, err := sqlite.Open(ctx, filepath.Join(dir, server.DatabaseFileName), sqlite.WithLogger(log))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	key, err := tokenKey(filepath.Join(dir, "token.key"))
 	if err != nil {
 		_ = st.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	steps := sfn.New(sfn.Config{Store: st, Logger: log, Region: region, AccountID: account, TokenKey: key})
-	return []server.Service{storeService{st}, steps}, nil
+	jobs, err := newJobStack(dir, filepath.Join(dir, "jobs"), st, region, account, log)
+	if err != nil {
+		_ = st.Close()
+		return nil, nil, err
+	}
+	tasks := integrations.NewRegistry()
+	jobs.sm.RegisterIntegrations(tasks)
+	steps := sfn.New(sfn.Config{Store: st, Logger: log, Region: region, AccountID: account, TokenKey: key, Tasks: tasks})
+	// Order: the store first (stopped last); SageMaker before Step Functions, so jobs
+	// are running again before executions that wait for them resume. S3 is the
+	// catch-all REST service, registered last.
+	return []server.Service{storeService{st}, jobs.sm, steps, jobs.s3Service(st, creds, log)}, jobs, nil
 }
 
 // tokenKey reads the key that signs task tokens, making it on first use, so tokens stay
@@ -125,11 +136,13 @@ func serveUntil(ctx context.Context, args []string, getenv func(string) string, 
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	services, err := serverServices(ctx, *dataDir, *region, *account, logger)
+	services, jobs, err := serverServices(ctx, *dataDir, *region, *account, creds, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "stepwise server: %v\n", err)
 		return 1
 	}
+	planned := "http://" + *listen // until the listener says which port it got
+	jobs.url.Store(&planned)
 	srv, err := server.New(server.Config{
 		Listen:      *listen,
 		DataDir:     *dataDir,
@@ -151,6 +164,8 @@ func serveUntil(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintf(stderr, "stepwise server: %v\n", err)
 		return 1
 	}
+	url := srv.URL()
+	jobs.url.Store(&url)
 	printBanner(stdout, srv, keyID)
 
 	select {
