@@ -39,7 +39,7 @@ type env struct {
 
 type envOption func(*Config, *rlocal.Options)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "db"))
@@ -57,7 +57,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 }
 
 // start (re)starts the service over the env's store and objects.
-func (e *env) start(t *testing.T, opts ...envOption) {
+func (e *env) start(t testing.TB, opts ...envOption) {
 	t.Helper()
 	cfg := Config{Store: e.st, Objects: e.objects, JobsDir: filepath.Join(e.dir, "jobs")}
 	ro := rlocal.Options{}
@@ -80,7 +80,7 @@ func (e *env) start(t *testing.T, opts ...envOption) {
 	t.Cleanup(func() { _ = svc.Stop(context.Background()) })
 }
 
-func (e *env) put(t *testing.T, uri string, body []byte) {
+func (e *env) put(t testing.TB, uri string, body []byte) {
 	t.Helper()
 	u, err := objstore.ParseURI(uri)
 	if err != nil {
@@ -106,7 +106,7 @@ func (e *env) get(t *testing.T, uri string) []byte {
 	return b
 }
 
-func (e *env) waitTraining(t *testing.T, name string) *TrainingJob {
+func (e *env) waitTraining(t testing.TB, name string) *TrainingJob {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
@@ -128,13 +128,13 @@ func (e *env) waitProcessing(t *testing.T, name string) *ProcessingJob {
 	return &rec.Job
 }
 
-func (e *env) log(t *testing.T, kind, name string) string {
+func (e *env) log(t testing.TB, kind, name string) string {
 	b, _ := os.ReadFile(filepath.Join(e.svc.jobDir(kind, name), "output.log"))
 	return string(b)
 }
 
 // needPython skips unless Debian's python3 has the libraries the seed images have.
-func needPython(t *testing.T, modules ...string) {
+func needPython(t testing.TB, modules ...string) {
 	t.Helper()
 	args := []string{"-c", "import " + strings.Join(append([]string{"sys"}, modules...), ", ")}
 	if out, err := exec.Command("/usr/bin/python3", args...).CombinedOutput(); err != nil {
