@@ -227,7 +227,7 @@ func TestSeedTrainingScript(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "pandas", "sklearn", "joblib")
 	ml := t.TempDir()
-	script, err := os.ReadFile("testdata/seed_training.py")
+	script, err := os.ReadFile("../testdata/training.py") // the seed walkthrough's script, shared with package sagemaker
 	if err != nil {
 		t.Fatal(err)
 	}
