@@ -8,15 +8,19 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/stepwise-dev/stepwise/api"
 	"github.com/stepwise-dev/stepwise/integrations"
+	"github.com/stepwise-dev/stepwise/objstore"
 	"github.com/stepwise-dev/stepwise/objstore/local"
+	"github.com/stepwise-dev/stepwise/objstore/remote"
 	rlocal "github.com/stepwise-dev/stepwise/runner/local"
 	"github.com/stepwise-dev/stepwise/s3api"
 	"github.com/stepwise-dev/stepwise/sagemaker"
+	"github.com/stepwise-dev/stepwise/sagemaker/container"
 	"github.com/stepwise-dev/stepwise/server"
 	"github.com/stepwise-dev/stepwise/store"
 	"github.com/stepwise-dev/stepwise/store/sqlite"
@@ -26,7 +30,7 @@ import (
 // s3://, the sandboxed runner and the SageMaker service. `stepwise server` and
 // `stepwise run` build the same one.
 type jobStack struct {
-	objects *local.Store
+	objects objstore.Store
 	runner  *rlocal.Runner
 	sm      *sagemaker.Service
 	url     atomic.Pointer[string] // the server's URL once it listens, for jobs' boto3
@@ -35,10 +39,64 @@ type jobStack struct {
 // S3DirName is the directory of the data directory that holds the s3:// buckets.
 const S3DirName = "s3"
 
+// jobsConfig is what the environment says about jobs and storage:
+//
+//	STEPWISE_S3_ENDPOINT            an S3-compatible service to keep s3:// in instead of
+//	                                <data-dir>/s3 (with STEPWISE_S3_ACCESS_KEY_ID,
+//	                                STEPWISE_S3_SECRET_ACCESS_KEY, STEPWISE_S3_REGION and
+//	                                STEPWISE_S3_PATH_STYLE=true|false, default true)
+//	STEPWISE_IMAGE_PROFILES         image rules tried before the built-in ones:
+//	                                "PATTERN=PROFILE,..." with PROFILE sklearn, xgboost or
+//	                                generic and * matching anything in PATTERN
+//	STEPWISE_JOB_PYTHON             the interpreter jobs run (default /usr/bin/python3)
+type jobsConfig struct {
+	getenv func(string) string
+}
+
+func (c jobsConfig) objects(dataDir string, log *slog.Logger) (objstore.Store, error) {
+	endpoint := c.getenv("STEPWISE_S3_ENDPOINT")
+	if endpoint == "" {
+		return local.New(filepath.Join(dataDir, S3DirName), local.WithLogger(log))
+	}
+	return remote.New(remote.Config{
+		Endpoint: endpoint, Region: c.getenv("STEPWISE_S3_REGION"),
+		AccessKeyID: c.getenv("STEPWISE_S3_ACCESS_KEY_ID"), SecretAccessKey: c.getenv("STEPWISE_S3_SECRET_ACCESS_KEY"),
+		PathStyle: c.getenv("STEPWISE_S3_PATH_STYLE") != "false",
+	})
+}
+
+func (c jobsConfig) profiles() (*container.Profiles, error) {
+	p := &container.Profiles{Python: c.getenv("STEPWISE_JOB_PYTHON")}
+	spec := strings.TrimSpace(c.getenv("STEPWISE_IMAGE_PROFILES"))
+	if spec == "" {
+		return p, nil
+	}
+	for _, rule := range strings.Split(spec, ",") {
+		pattern, profile, ok := strings.Cut(strings.TrimSpace(rule), "=")
+		switch {
+		case !ok || pattern == "":
+			return nil, fmt.Errorf("STEPWISE_IMAGE_PROFILES: %q is not PATTERN=PROFILE", rule)
+		case profile != container.ProfileSKLearn && profile != container.ProfileXGBoost && profile != container.ProfileGeneric:
+			return nil, fmt.Errorf("STEPWISE_IMAGE_PROFILES: unknown profile %q (sklearn, xgboost or generic)", profile)
+		}
+		p.Rules = append(p.Rules, container.ProfileRule{Pattern: pattern, Profile: profile})
+	}
+	p.Rules = append(p.Rules, container.DefaultRules()...)
+	return p, nil
+}
+
 func newJobStack(dataDir, jobsDir string, st store.Store, region, account string, log *slog.Logger) (*jobStack, error) {
-	objects, err := local.New(filepath.Join(dataDir, S3DirName), local.WithLogger(log))
+	return newJobStackFrom(jobsConfig{getenv: os.Getenv}, dataDir, jobsDir, st, region, account, log)
+}
+
+func newJobStackFrom(cfg jobsConfig, dataDir, jobsDir string, st store.Store, region, account string, log *slog.Logger) (*jobStack, error) {
+	objects, err := cfg.objects(dataDir, log)
 	if err != nil {
 		return nil, fmt.Errorf("object store: %w", err)
+	}
+	profiles, err := cfg.profiles()
+	if err != nil {
+		return nil, err
 	}
 	run, err := rlocal.New(rlocal.Options{Logger: log, HidePaths: []string{dataDir}})
 	if err != nil {
@@ -46,7 +104,7 @@ func newJobStack(dataDir, jobsDir string, st store.Store, region, account string
 	}
 	js := &jobStack{objects: objects, runner: run}
 	js.sm = sagemaker.New(sagemaker.Config{
-		Store: st, Objects: objects, Runner: run, JobsDir: jobsDir,
+		Store: st, Objects: objects, Runner: run, JobsDir: jobsDir, Profiles: profiles,
 		Logger: log, Region: region, AccountID: account,
 		S3Endpoint: func() string {
 			if u := js.url.Load(); u != nil {
