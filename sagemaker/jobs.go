@@ -94,7 +94,7 @@ func (s *Service) restart(ctx context.Context, r *store.Resource) error {
 	now := s.cfg.Clock.Now()
 	switch r.Kind {
 	case kindTraining:
-		err := s.update(ctx, kindTraining, r.Name, func(rec *record[TrainingJob]) {
+		err := update(ctx, s, kindTraining, r.Name, func(rec *record[TrainingJob]) {
 			rec.Restarts++
 			j := &rec.Job
 			if j.TrainingJobStatus == statusStopping {
@@ -110,7 +110,7 @@ func (s *Service) restart(ctx context.Context, r *store.Resource) error {
 			return err
 		}
 	case kindProcessing:
-		err := s.update(ctx, kindProcessing, r.Name, func(rec *record[ProcessingJob]) {
+		err := update(ctx, s, kindProcessing, r.Name, func(rec *record[ProcessingJob]) {
 			rec.Restarts++
 			if rec.Job.ProcessingJobStatus == statusStopping {
 				rec.Job.ProcessingJobStatus = statusStopped
@@ -131,16 +131,16 @@ func (s *Service) restart(ctx context.Context, r *store.Resource) error {
 
 // update changes a stored job with fn (compare-and-swap, retried on conflict) and wakes
 // the job's waiters.
-func update[T any](ctx context.Context, s *Service, kind, name string, fn func(*record[T])) (*record[T], error) {
+func update[T any](ctx context.Context, s *Service, kind, name string, fn func(*record[T])) error {
 	for range 50 {
 		rec, r, err := loadRecord[T](ctx, s.cfg.Store, kind, name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		fn(rec)
 		doc, err := json.Marshal(rec)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		_, err = s.cfg.Store.ResourceUpdate(ctx, &store.ResourceUpdateParams{
 			Kind: kind, Name: name, Status: jobStatus(rec), Doc: doc, IfVersion: r.Version,
@@ -149,26 +149,12 @@ func update[T any](ctx context.Context, s *Service, kind, name string, fn func(*
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.notify(jobKey(kind, name))
-		return rec, nil
+		return nil
 	}
-	return nil, fmt.Errorf("updating %s %s: too many concurrent updates", kind, name)
-}
-
-// The typed forms of update, for the two job kinds.
-func (s *Service) update(ctx context.Context, kind, name string, fn any) error {
-	var err error
-	switch f := fn.(type) {
-	case func(*record[TrainingJob]):
-		_, err = update(ctx, s, kind, name, f)
-	case func(*record[ProcessingJob]):
-		_, err = update(ctx, s, kind, name, f)
-	default:
-		err = fmt.Errorf("update: unexpected %T", fn)
-	}
-	return err
+	return fmt.Errorf("updating %s %s: too many concurrent updates", kind, name)
 }
 
 func jobStatus(rec any) string {
@@ -216,7 +202,7 @@ func (s *Service) stopJob(ctx context.Context, kind, name, field string) error {
 	now := s.cfg.Clock.Now()
 	switch kind {
 	case kindTraining:
-		err = s.update(ctx, kind, name, func(rec *record[TrainingJob]) {
+		err = update(ctx, s, kind, name, func(rec *record[TrainingJob]) {
 			if rec.Job.TrainingJobStatus != statusInProgress {
 				return
 			}
@@ -225,7 +211,7 @@ func (s *Service) stopJob(ctx context.Context, kind, name, field string) error {
 			transition(&rec.Job.SecondaryStatusTransitions, secStopping, "Stopping the training job", now)
 		})
 	case kindProcessing:
-		err = s.update(ctx, kind, name, func(rec *record[ProcessingJob]) {
+		err = update(ctx, s, kind, name, func(rec *record[ProcessingJob]) {
 			if rec.Job.ProcessingJobStatus != statusInProgress {
 				return
 			}

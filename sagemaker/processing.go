@@ -368,7 +368,7 @@ func (s *Service) processingInterrupted(name string) error {
 
 func (s *Service) processingUpdate(name string, fn func(*ProcessingJob)) {
 	now := s.cfg.Clock.Now()
-	err := s.update(context.WithoutCancel(s.ctx), kindProcessing, name, func(rec *record[ProcessingJob]) {
+	err := update(context.WithoutCancel(s.ctx), s, kindProcessing, name, func(rec *record[ProcessingJob]) {
 		if isTerminal(rec.Job.ProcessingJobStatus) {
 			return
 		}
@@ -382,7 +382,7 @@ func (s *Service) processingUpdate(name string, fn func(*ProcessingJob)) {
 
 func (s *Service) endProcessing(name, status, reason, exitMessage string, started time.Time) error {
 	now := s.cfg.Clock.Now()
-	return s.update(context.WithoutCancel(s.ctx), kindProcessing, name, func(rec *record[ProcessingJob]) {
+	return update(context.WithoutCancel(s.ctx), s, kindProcessing, name, func(rec *record[ProcessingJob]) {
 		j := &rec.Job
 		j.ProcessingJobStatus = status
 		if reason != "" {

@@ -187,7 +187,7 @@ func (s *Service) trainingStatus(name, sec, msg string) {
 
 func (s *Service) trainingUpdate(name string, fn func(*TrainingJob)) {
 	now := s.cfg.Clock.Now()
-	err := s.update(context.WithoutCancel(s.ctx), kindTraining, name, func(rec *record[TrainingJob]) {
+	err := update(context.WithoutCancel(s.ctx), s, kindTraining, name, func(rec *record[TrainingJob]) {
 		if isTerminal(rec.Job.TrainingJobStatus) {
 			return
 		}
@@ -213,7 +213,7 @@ func (s *Service) endTraining(name, status, sec, reason string, metrics []contai
 	case secMaxRuntimeExceeded:
 		msg = "Training job stopped: MaxRuntimeInSeconds exceeded"
 	}
-	return s.update(context.WithoutCancel(s.ctx), kindTraining, name, func(rec *record[TrainingJob]) {
+	return update(context.WithoutCancel(s.ctx), s, kindTraining, name, func(rec *record[TrainingJob]) {
 		j := &rec.Job
 		j.TrainingJobStatus, j.SecondaryStatus = status, sec
 		if reason != "" {
