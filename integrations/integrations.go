@@ -67,6 +67,14 @@ type TaskError struct {
 
 func (e *TaskError) Error() string { return e.Name + ": " + e.Cause }
 
+// SDKError is how a service call that the service rejected reaches a Task state: the
+// error name Step Functions gives it (e.g. "SageMaker.ResourceInUseException") and, as
+// the cause, the AWS Java SDK's wording of the service's reply.
+func SDKError(name, service, code, message string, status int, requestID string) *TaskError {
+	return &TaskError{Name: name, Cause: fmt.Sprintf("%s (Service: %s; Status Code: %d; Error Code: %s; Request ID: %s; Proxy: null)",
+		message, service, status, code, requestID)}
+}
+
 // ParametersError is returned by a handler when the task's parameters cannot make the
 // call at all (a field the service's API does not have): the execution fails with
 // States.Runtime "The Parameters '...' could not be used to start the Task: [Reason]",

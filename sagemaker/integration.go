@@ -1,7 +1,6 @@
 package sagemaker
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,9 +36,13 @@ func (s *Service) invoke(ctx context.Context, req *integrations.Request) (any, e
 	_, action := integrations.ServiceParts(req.Resource)
 	switch action {
 	case "createTrainingJob":
-		return s.invokeTraining(ctx, req)
+		return invokeJob(ctx, s, req, kindTraining, "TrainingJobArn", s.createTraining,
+			func(in *CreateTrainingJobInput) string { return in.TrainingJobName },
+			func(j *TrainingJob) string { return j.TrainingJobStatus })
 	case "createProcessingJob":
-		return s.invokeProcessing(ctx, req)
+		return invokeJob(ctx, s, req, kindProcessing, "ProcessingJobArn", s.createProcessing,
+			func(in *CreateProcessingJobInput) string { return in.ProcessingJobName },
+			func(j *ProcessingJob) string { return j.ProcessingJobStatus })
 	}
 	return nil, &integrations.TaskError{Name: "States.Runtime",
 		Cause: fmt.Sprintf("The SageMaker integration %s is not supported by stepwise yet.", req.Resource)}
@@ -79,60 +82,36 @@ func jsonTypeName(kind string) string {
 	return "a NUMBER"
 }
 
-func (s *Service) invokeTraining(ctx context.Context, req *integrations.Request) (any, error) {
-	var in CreateTrainingJobInput
+// invokeJob creates a job of one kind from a task's parameters and, with .sync, waits
+// for it to end.
+func invokeJob[In, J any](ctx context.Context, s *Service, req *integrations.Request, kind, arnMember string,
+	create func(context.Context, *In, string) (string, error), name func(*In) string, status func(*J) string) (any, error) {
+	var in In
 	if err := decodeParams(req.Input, &in); err != nil {
 		return nil, err
 	}
-	arn, err := s.createTraining(ctx, &in, req.IdempotencyKey)
-	if err != nil && !s.sameAttempt(ctx, kindTraining, in.TrainingJobName, req.IdempotencyKey, err) {
-		return nil, taskError(err)
+	n := name(&in)
+	arn, err := create(ctx, &in, req.IdempotencyKey)
+	if err != nil {
+		if !s.sameAttempt(ctx, kind, n, req.IdempotencyKey, err) {
+			return nil, taskError(err)
+		}
+		arn = s.arn(kind, n)
 	}
-	if arn == "" {
-		arn = s.arn(kindTraining, in.TrainingJobName)
-	}
-	created := jsonv.ObjectOf("TrainingJobArn", arn)
+	created := jsonv.ObjectOf(arnMember, arn)
 	if req.Pattern != integrations.Sync {
 		return created, nil
 	}
 	if req.Submitted != nil {
 		req.Submitted(created)
 	}
-	stop := context.AfterFunc(ctx, func() { s.stopOnAbort(kindTraining, in.TrainingJobName) })
+	stop := context.AfterFunc(ctx, func() { s.stopOnAbort(kind, n) })
 	defer stop()
-	rec, err := waitJob(ctx, s, kindTraining, in.TrainingJobName, func(j *TrainingJob) bool { return isTerminal(j.TrainingJobStatus) })
+	rec, err := waitJob(ctx, s, kind, n, func(j *J) bool { return isTerminal(status(j)) })
 	if err != nil {
 		return nil, err
 	}
-	return syncResult(&rec.Job, rec.Job.TrainingJobStatus)
-}
-
-func (s *Service) invokeProcessing(ctx context.Context, req *integrations.Request) (any, error) {
-	var in CreateProcessingJobInput
-	if err := decodeParams(req.Input, &in); err != nil {
-		return nil, err
-	}
-	arn, err := s.createProcessing(ctx, &in, req.IdempotencyKey)
-	if err != nil && !s.sameAttempt(ctx, kindProcessing, in.ProcessingJobName, req.IdempotencyKey, err) {
-		return nil, taskError(err)
-	}
-	if arn == "" {
-		arn = s.arn(kindProcessing, in.ProcessingJobName)
-	}
-	created := jsonv.ObjectOf("ProcessingJobArn", arn)
-	if req.Pattern != integrations.Sync {
-		return created, nil
-	}
-	if req.Submitted != nil {
-		req.Submitted(created)
-	}
-	stop := context.AfterFunc(ctx, func() { s.stopOnAbort(kindProcessing, in.ProcessingJobName) })
-	defer stop()
-	rec, err := waitJob(ctx, s, kindProcessing, in.ProcessingJobName, func(j *ProcessingJob) bool { return isTerminal(j.ProcessingJobStatus) })
-	if err != nil {
-		return nil, err
-	}
-	return syncResult(&rec.Job, rec.Job.ProcessingJobStatus)
+	return syncResult(&rec.Job, status(&rec.Job))
 }
 
 // sameAttempt reports whether a create failed only because this very task attempt
@@ -217,10 +196,5 @@ func taskError(err error) error {
 	case "ResourceInUse", "ResourceNotFound", "ResourceLimitExceeded":
 		name = "SageMaker." + ae.Code + "Exception"
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s (Service: AmazonSageMaker; Status Code: %d; Error Code: %s; Request ID: %s; Proxy: null)",
-		ae.Message, ae.Status(), ae.Code, newRequestID())
-	return &integrations.TaskError{Name: name, Cause: b.String()}
+	return integrations.SDKError(name, "AmazonSageMaker", ae.Code, ae.Message, ae.Status(), uuid.New())
 }
-
-func newRequestID() string { return uuid.New() }

@@ -231,6 +231,24 @@ func (s *Service) stopJob(ctx context.Context, kind, name, field string) error {
 	return nil
 }
 
+// runProgram starts a job's program and waits for it to end. A program that cannot be
+// started comes back as a Result with Err set. ok is false when the server is stopping:
+// the program was stopped and the job runs again at the next start.
+func (s *Service) runProgram(ctx context.Context, jr *jobRun, spec *runner.Spec) (res runner.Result, ok bool) {
+	proc, err := s.cfg.Runner.Start(ctx, spec)
+	if err != nil {
+		return runner.Result{Err: err}, s.ctx.Err() == nil
+	}
+	jr.attach(proc)
+	select {
+	case <-proc.Done():
+	case <-s.ctx.Done():
+		proc.Stop()
+		<-proc.Done()
+	}
+	return proc.Wait(), s.ctx.Err() == nil
+}
+
 // waitJob waits until a job is in a terminal status and returns its stored record.
 func waitJob[T any](ctx context.Context, s *Service, kind, name string, terminal func(*T) bool) (*record[T], error) {
 	for {

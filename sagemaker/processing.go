@@ -317,23 +317,12 @@ func (s *Service) runProcessing(ctx context.Context, jr *jobRun, name string) er
 	started := s.cfg.Clock.Now()
 	s.processingUpdate(name, func(j *ProcessingJob) { j.ProcessingStartTime = api.NewTimestamp(started) })
 	logNotes(logPath, launch.Notes)
-	proc, err := s.cfg.Runner.Start(ctx, &runner.Spec{
+	res, ok := s.runProgram(ctx, jr, &runner.Spec{
 		ID: "processing-" + name, MLDir: mlDir, Command: launch.Command, Env: launch.Env, WorkDir: launch.WorkDir,
 		MemoryBytes: mem, CPUs: cpus, MaxRuntime: time.Duration(maxRuntime) * time.Second, LogPath: logPath,
 	})
-	if err != nil {
-		return s.endProcessing(name, statusFailed, "ClientError: the processing container could not be started: "+err.Error(), "", started)
-	}
-	jr.attach(proc)
-	select {
-	case <-proc.Done():
-	case <-s.ctx.Done():
-		proc.Stop()
-		<-proc.Done()
-	}
-	res := proc.Wait()
-	if s.ctx.Err() != nil {
-		return nil
+	if !ok {
+		return nil // the server is stopping: the job runs again at the next start
 	}
 	exitMessage, reason := container.ProcessingOutcome(mlDir, res.ExitCode)
 	switch {

@@ -106,19 +106,8 @@ func (s *Service) runTraining(ctx context.Context, jr *jobRun, name string) erro
 		transition(&j.SecondaryStatusTransitions, secTraining, "Training image download completed. Training in progress.", started)
 	})
 	logNotes(logPath, launch.Notes)
-	proc, err := s.cfg.Runner.Start(ctx, spec)
-	if err != nil {
-		return s.endTraining(name, statusFailed, secFailed, "ClientError: the training program could not be started: "+err.Error(), nil, started)
-	}
-	jr.attach(proc)
-	select {
-	case <-proc.Done():
-	case <-s.ctx.Done():
-		proc.Stop()
-		<-proc.Done()
-	}
-	res := proc.Wait()
-	if s.ctx.Err() != nil {
+	res, ok := s.runProgram(ctx, jr, spec)
+	if !ok {
 		return nil // the server is stopping: the job runs again at the next start
 	}
 	metrics := scanner.Final()

@@ -170,6 +170,5 @@ func sdkError(err error) error {
 	if len(code) < 9 || code[len(code)-9:] != "Exception" {
 		code += "Exception"
 	}
-	return &integrations.TaskError{Name: "StepFunctions." + code, Cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: %d; Error Code: %s; Request ID: %s; Proxy: null)",
-		ae.Message, ae.Status(), ae.Code, engine.NewUUID())}
+	return integrations.SDKError("StepFunctions."+code, "AWSStepFunctions", ae.Code, ae.Message, ae.Status(), engine.NewUUID())
 }
