@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/stepwise-dev/stepwise/internal/clienttest"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -14,36 +15,6 @@ import (
 
 // The real clients, the aws CLI and boto3, against the dispatcher over HTTP: what they
 // parse from our replies is what users will see.
-
-// clientEnv isolates a client from the machine's AWS configuration.
-func clientEnv(t *testing.T, key, secret string) []string {
-	t.Helper()
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + t.TempDir(),
-		"AWS_ACCESS_KEY_ID=" + key,
-		"AWS_SECRET_ACCESS_KEY=" + secret,
-		"AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_MAX_ATTEMPTS=1",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_PAGER=",
-	}
-	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "LANG"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
-
-func needTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Skipf("%s is not installed", name)
-	}
-}
 
 func runAWS(t *testing.T, env []string, url string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -210,14 +181,6 @@ func runBoto3(t *testing.T, url, key, secret, mode string, calls ...string) map[
 	return res
 }
 
-func needBoto3(t *testing.T) {
-	t.Helper()
-	needTool(t, "python3")
-	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
-		t.Skip("boto3 is not installed")
-	}
-}
-
 // wantClientError checks that a call failed with the code (and, when given, message).
 func wantClientError(t *testing.T, r boto3Result, code string, status int, message string) {
 	t.Helper()
@@ -343,3 +306,11 @@ func TestBoto3SignatureVerification(t *testing.T) {
 		}
 	})
 }
+
+// The real clients, shared with the s3api and e2e tests (internal/clienttest).
+var (
+	needTool  = clienttest.NeedTool
+	clientEnv = clienttest.Env
+)
+
+func needBoto3(t *testing.T) { clienttest.NeedPython(t, "boto3") }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stepwise-dev/stepwise/internal/clienttest"
 	"io"
 	"net/http"
 	"os"
@@ -423,75 +424,14 @@ func (c *client) waitEvent(ctx context.Context, arn, typ string) (*historyEvent,
 
 // Real clients: the aws CLI and boto3, isolated from the machine's AWS configuration.
 
-func clientEnv(t testing.TB) []string {
-	t.Helper()
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + t.TempDir(),
-		"AWS_ACCESS_KEY_ID=test",
-		"AWS_SECRET_ACCESS_KEY=test",
-		"AWS_DEFAULT_REGION=" + region,
-		"AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_MAX_ATTEMPTS=1",
-		"AWS_RETRY_MODE=standard",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_DISABLE_HOST_PREFIX_INJECTION=true",
-		"AWS_PAGER=",
-		"PYTHONDONTWRITEBYTECODE=1",
-	}
-	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "LANG", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
-
-func needTool(t testing.TB, name string) {
-	t.Helper()
-	if toolPath(name) == "" {
-		t.Skipf("%s is not installed", name)
-	}
-}
-
-var (
-	toolsMu sync.Mutex
-	tools   = map[string]string{}
-)
-
-// toolPath finds a command, looking through pyenv's shims: a shim runs pyenv (several
-// processes) before the tool, which costs more than the tool itself on a loaded machine.
-func toolPath(name string) string {
-	toolsMu.Lock()
-	defer toolsMu.Unlock()
-	if p, ok := tools[name]; ok {
-		return p
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		p = ""
-	} else if strings.Contains(p, "/shims/") {
-		if out, err := exec.Command("pyenv", "which", name).Output(); err == nil {
-			if real := strings.TrimSpace(string(out)); real != "" {
-				p = real
-			}
-		}
-	}
-	tools[name] = p
-	return p
-}
-
-// needPython skips unless python3 can import every module named.
-func needPython(t testing.TB, modules ...string) {
-	t.Helper()
-	needTool(t, "python3")
-	cmd := exec.Command(toolPath("python3"), "-c", "import "+strings.Join(modules, ", "))
-	cmd.Env = clientEnv(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("python3 cannot import %s: %s", strings.Join(modules, ", "), bytes.TrimSpace(out))
-	}
-}
-
 // longRuns reports whether the long crash and load variants were asked for.
 func longRuns() bool { return os.Getenv("STEPWISE_E2E_LONG") == "1" }
+
+// The real clients, shared with the api and s3api tests (internal/clienttest).
+var (
+	toolPath   = clienttest.ToolPath
+	needTool   = clienttest.NeedTool
+	needPython = clienttest.NeedPython
+)
+
+func clientEnv(t testing.TB) []string { return clienttest.Env(t, "test", "test") }

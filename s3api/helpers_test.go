@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/stepwise-dev/stepwise/internal/clienttest"
 	"io"
 	"log/slog"
 	"maps"
@@ -272,72 +273,6 @@ func hexLen(n int) string { return strconv.FormatInt(int64(n), 16) }
 
 // Tools: the aws CLI and python3 (with boto3), run with an environment of their own.
 
-var (
-	toolsMu sync.Mutex
-	tools   = map[string]string{}
-)
-
-// toolPath finds a command, resolving pyenv shims once (a shim costs several processes).
-func toolPath(name string) string {
-	toolsMu.Lock()
-	defer toolsMu.Unlock()
-	if p, ok := tools[name]; ok {
-		return p
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		p = ""
-	} else if strings.Contains(p, "/shims/") {
-		if out, err := exec.Command("pyenv", "which", name).Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
-			p = string(bytes.TrimSpace(out))
-		}
-	}
-	tools[name] = p
-	return p
-}
-
-func needTool(t *testing.T, name string) {
-	t.Helper()
-	if toolPath(name) == "" {
-		t.Skipf("%s is not installed", name)
-	}
-}
-
-func needBoto3(t *testing.T) {
-	t.Helper()
-	needTool(t, "python3")
-	cmd := exec.Command(toolPath("python3"), "-c", "import boto3")
-	cmd.Env = clientEnv(t, "test", "test")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("python3 cannot import boto3: %s", bytes.TrimSpace(out))
-	}
-}
-
-// clientEnv isolates the aws CLI and boto3 from the machine's AWS configuration.
-func clientEnv(t *testing.T, key, secret string) []string {
-	t.Helper()
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + t.TempDir(),
-		"AWS_ACCESS_KEY_ID=" + key,
-		"AWS_SECRET_ACCESS_KEY=" + secret,
-		"AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_MAX_ATTEMPTS=1",
-		"AWS_RETRY_MODE=standard",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_PAGER=",
-		"PYTHONDONTWRITEBYTECODE=1",
-	}
-	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "LANG", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
-
 // runCmd runs a command with env in dir; it returns stdout, stderr and the exit code.
 func runCmd(t *testing.T, env []string, dir string, name string, args ...string) (string, string, int) {
 	t.Helper()
@@ -377,3 +312,12 @@ func walkOutside(t *testing.T, dir, root string) []string {
 	}
 	return out
 }
+
+// The real clients, shared with the api and e2e tests (internal/clienttest).
+var (
+	toolPath  = clienttest.ToolPath
+	needTool  = clienttest.NeedTool
+	clientEnv = clienttest.Env
+)
+
+func needBoto3(t *testing.T) { clienttest.NeedPython(t, "boto3") }
