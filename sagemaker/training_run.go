@@ -122,7 +122,7 @@ func (s *Service) runTraining(ctx context.Context, jr *jobRun, name string) erro
 		return s.endTraining(name, statusStopped, secMaxRuntimeExceeded,
 			fmt.Sprintf("MaxRuntimeExceeded: Training job ran longer than the MaxRuntimeInSeconds of its StoppingCondition (%d seconds) and was stopped.", job.StoppingCondition.MaxRuntimeInSeconds), metrics, started)
 	case res.ExitCode != 0:
-		reason := withStderr(container.TrainingFailure(mlDir, res.ExitCode, stderr.String(), launch), stderr.String())
+		reason := container.TrainingFailure(mlDir, res.ExitCode, stderr.String(), launch)
 		if res.OutOfMemory {
 			reason = fmt.Sprintf("AlgorithmError: The training program ran out of memory: it used more than the %d MiB of a %s instance and was killed (exit code %d). Use a larger InstanceType or less memory.",
 				mem>>20, job.ResourceConfig.InstanceType, res.ExitCode)
@@ -257,26 +257,6 @@ func copyMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// withStderr fills the empty ErrorMessage the scikit-learn image's toolkit leaves in
-// ExecuteUserScriptError (it does not capture the script's stderr, a known source of
-// "failed with no error message" reports) with the end of the script's stderr, so the
-// FailureReason says what went wrong. The whole output is in the job's log.
-func withStderr(reason, stderr string) string {
-	const empty = `ErrorMessage ""`
-	stderr = strings.TrimSpace(stderr)
-	if stderr == "" || !strings.Contains(reason, empty) {
-		return reason
-	}
-	const keep = 600
-	if len(stderr) > keep {
-		stderr = stderr[len(stderr)-keep:]
-		for len(stderr) > 0 && !utf8.RuneStart(stderr[0]) {
-			stderr = stderr[1:]
-		}
-	}
-	return strings.Replace(reason, empty, `ErrorMessage "`+stderr+`"`, 1)
 }
 
 // logNotes writes what the job's log should tell the user before the program's output

@@ -27,9 +27,8 @@ func TrainingFailure(mlDir string, exitCode int, stderrTail string, l *Launch) s
 	if exitCode == 0 {
 		return ""
 	}
-	_ = stderrTail
 	if l != nil {
-		if text := l.toolkitFailure(exitCode); text != "" {
+		if text := l.toolkitFailure(exitCode, stderrTail); text != "" {
 			writeIfAbsent(mlDir, "output/failure", text)
 		}
 	}
@@ -40,15 +39,18 @@ func TrainingFailure(mlDir string, exitCode int, stderrTail string, l *Launch) s
 	return "AlgorithmError: " + firstRunes(strings.ToValidUTF8(text, "\uFFFD"), maxReason)
 }
 
-// toolkitFailure is the text the toolkit writes for a failed entry point.
-func (l *Launch) toolkitFailure(exitCode int) string {
+// toolkitFailure is the text the toolkit writes for a failed entry point. The
+// scikit-learn image's toolkit does not capture the script's stderr, so its ErrorMessage
+// is empty (a known source of "failed with no error message" reports); stepwise puts the
+// end of the script's stderr there instead, so the FailureReason says what went wrong.
+func (l *Launch) toolkitFailure(exitCode int, stderrTail string) string {
 	switch l.toolkit {
 	case toolkitTraining: // sagemaker-training ExecuteUserScriptError, stderr not captured
 		extra := ""
 		if exitCode == 137 {
 			extra = "\nExtraInfo \"OutOfMemory: Process killed by SIGKILL (signal 9)\""
 		}
-		return fmt.Sprintf("ExecuteUserScriptError:\nExitCode %d\nErrorMessage \"\"%s\nCommand \"%s\"", exitCode, extra, l.commandLine)
+		return fmt.Sprintf("ExecuteUserScriptError:\nExitCode %d\nErrorMessage \"%s\"%s\nCommand \"%s\"", exitCode, lastBytes(strings.TrimSpace(stderrTail), maxStderr), extra, l.commandLine)
 	case toolkitContainer: // sagemaker-containers ExecuteUserScriptError
 		return fmt.Sprintf("ExecuteUserScriptError:\nCommand \"%s\"", l.commandLine)
 	}
@@ -147,4 +149,20 @@ func writeIfAbsent(mlDir, name, text string) {
 	}
 	_, _ = f.WriteString(text)
 	_ = f.Close()
+}
+
+// maxStderr is how much of a failed script's stderr goes into its ErrorMessage, leaving
+// room in the 1024-byte FailureReason for the command.
+const maxStderr = 600
+
+// lastBytes is the end of s, at most n bytes, cut at a character boundary.
+func lastBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[len(s)-n:]
+	for len(s) > 0 && !utf8.RuneStart(s[0]) {
+		s = s[1:]
+	}
+	return s
 }

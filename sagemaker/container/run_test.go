@@ -285,7 +285,7 @@ func TestScriptModeFailure(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "['--epochs', '2']") || !strings.Contains(out, "ValueError: bad data") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	want := "AlgorithmError: ExecuteUserScriptError:\nExitCode 1\nErrorMessage \"\"\nCommand \"/usr/bin/python3 train.py --epochs 2\""
+	want := "AlgorithmError: ExecuteUserScriptError:\nExitCode 1\nErrorMessage \"ValueError: bad data\"\nCommand \"/usr/bin/python3 train.py --epochs 2\""
 	if got := TrainingFailure(ml, code, "ValueError: bad data", l); got != want {
 		t.Errorf("reason =\n%s\nwant\n%s", got, want)
 	}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func sklearnTraining() *Training {
@@ -390,7 +391,7 @@ func TestTrainingFailureToolkitText(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := TrainingFailure(ml, 137, "Traceback...", l)
-	want := "AlgorithmError: ExecuteUserScriptError:\nExitCode 137\nErrorMessage \"\"\nExtraInfo \"OutOfMemory: Process killed by SIGKILL (signal 9)\"\nCommand \"/usr/bin/python3 train.py --lr 0.5\""
+	want := "AlgorithmError: ExecuteUserScriptError:\nExitCode 137\nErrorMessage \"Traceback...\"\nExtraInfo \"OutOfMemory: Process killed by SIGKILL (signal 9)\"\nCommand \"/usr/bin/python3 train.py --lr 0.5\""
 	if got != want {
 		t.Errorf("reason =\n%s\nwant\n%s", got, want)
 	}
@@ -460,5 +461,22 @@ func TestRebase(t *testing.T) {
 	}
 	if l.Env["SM_MODEL_DIR"] != "/opt/ml/model" || l.Command[1] != "/opt/ml/.stepwise/x.py" {
 		t.Error("Rebase changed its receiver")
+	}
+}
+
+// TestTrainingFailureKeepsStderrEnd: a long stderr is cut to its end, at a character
+// boundary, so the reason still names the command.
+func TestTrainingFailureKeepsStderrEnd(t *testing.T) {
+	t.Parallel()
+	ml := t.TempDir()
+	writeFiles(t, filepath.Join(ml, "code"), map[string]string{"train.py": ""})
+	tr := &Training{JobName: "f", Image: "x/sagemaker-scikit-learn:1.2-1-cpu-py3", HyperParameters: map[string]string{"sagemaker_program": "train.py"}}
+	l, err := PrepareTraining(t.Context(), ml, tr, DefaultProfiles().For(tr.Image), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := TrainingFailure(ml, 1, strings.Repeat("é", 1000)+"\nKeyError: 'target'\n", l)
+	if !strings.Contains(got, "KeyError: 'target'\"\nCommand \"/usr/bin/python3 train.py\"") || !utf8.ValidString(got) || len(got) > 1024 {
+		t.Errorf("reason (%d bytes) = %q", len(got), got)
 	}
 }
