@@ -34,15 +34,8 @@ func (s *Service) RegisterIntegrations(r *integrations.Registry) {
 
 func (s *Service) invoke(ctx context.Context, req *integrations.Request) (any, error) {
 	_, action := integrations.ServiceParts(req.Resource)
-	switch action {
-	case "createTrainingJob":
-		return invokeJob(ctx, s, req, kindTraining, "TrainingJobArn", s.createTraining,
-			func(in *CreateTrainingJobInput) string { return in.TrainingJobName },
-			func(j *TrainingJob) string { return j.TrainingJobStatus })
-	case "createProcessingJob":
-		return invokeJob(ctx, s, req, kindProcessing, "ProcessingJobArn", s.createProcessing,
-			func(in *CreateProcessingJobInput) string { return in.ProcessingJobName },
-			func(j *ProcessingJob) string { return j.ProcessingJobStatus })
+	if f, ok := s.actions[action]; ok {
+		return f(ctx, req)
 	}
 	return nil, &integrations.TaskError{Name: "States.Runtime",
 		Cause: fmt.Sprintf("The SageMaker integration %s is not supported by stepwise yet.", req.Resource)}

@@ -76,57 +76,28 @@ func (s *Service) launch(kind, name string) {
 			delete(s.running, key)
 			s.mu.Unlock()
 		}()
-		var err error
-		switch kind {
-		case kindTraining:
-			err = s.runTraining(ctx, jr, name)
-		case kindProcessing:
-			err = s.runProcessing(ctx, jr, name)
-		}
+		err := s.kinds[kind].run(ctx, jr, name)
 		if err != nil && s.ctx.Err() == nil {
 			s.log.Error("job ended with an internal error", "kind", kind, "name", name, "err", err)
 		}
 	}()
 }
 
-// restart runs again a job found unfinished at Start.
-func (s *Service) restart(ctx context.Context, r *store.Resource) error {
-	now := s.cfg.Clock.Now()
-	switch r.Kind {
-	case kindTraining:
-		err := update(ctx, s, kindTraining, r.Name, func(rec *record[TrainingJob]) {
-			rec.Restarts++
-			j := &rec.Job
-			if j.TrainingJobStatus == statusStopping {
-				j.TrainingJobStatus, j.SecondaryStatus = statusStopped, secStopped
-				j.TrainingEndTime = api.NewTimestamp(now)
-				transition(&j.SecondaryStatusTransitions, secStopped, "The job was stopped while the stepwise server was down.", now)
-				return
-			}
-			j.SecondaryStatus = secRestarting
-			transition(&j.SecondaryStatusTransitions, secRestarting, "The stepwise server restarted while the job was running; the job is starting again from the beginning.", now)
-		})
-		if err != nil {
+// resumeJob is the resume of job kinds: a job found InProgress at Start is run again
+// from the beginning (restart updates its record for that); one found Stopping is
+// recorded as Stopped.
+func (s *Service) resumeJob(restart func(ctx context.Context, name string, now time.Time) error) func(context.Context, *store.Resource) error {
+	return func(ctx context.Context, r *store.Resource) error {
+		if err := restart(ctx, r.Name, s.cfg.Clock.Now()); err != nil {
 			return err
 		}
-	case kindProcessing:
-		err := update(ctx, s, kindProcessing, r.Name, func(rec *record[ProcessingJob]) {
-			rec.Restarts++
-			if rec.Job.ProcessingJobStatus == statusStopping {
-				rec.Job.ProcessingJobStatus = statusStopped
-				rec.Job.ProcessingEndTime = api.NewTimestamp(now)
-			}
-		})
-		if err != nil {
-			return err
+		if r.Status == statusStopping {
+			return nil
 		}
-	}
-	if r.Status == statusStopping {
+		s.log.Info("running again a job the server was running when it stopped", "kind", r.Kind, "name", r.Name)
+		s.launch(r.Kind, r.Name)
 		return nil
 	}
-	s.log.Info("running again a job the server was running when it stopped", "kind", r.Kind, "name", r.Name)
-	s.launch(r.Kind, r.Name)
-	return nil
 }
 
 // update changes a stored job with fn (compare-and-swap, retried on conflict) and wakes
@@ -143,7 +114,7 @@ func update[T any](ctx context.Context, s *Service, kind, name string, fn func(*
 			return err
 		}
 		_, err = s.cfg.Store.ResourceUpdate(ctx, &store.ResourceUpdateParams{
-			Kind: kind, Name: name, Status: jobStatus(rec), Doc: doc, IfVersion: r.Version,
+			Kind: kind, Name: name, Status: resourceStatus(&rec.Job), Doc: doc, IfVersion: r.Version,
 		})
 		if errors.Is(err, store.ErrConflict) {
 			continue
@@ -157,12 +128,12 @@ func update[T any](ctx context.Context, s *Service, kind, name string, fn func(*
 	return fmt.Errorf("updating %s %s: too many concurrent updates", kind, name)
 }
 
-func jobStatus(rec any) string {
-	switch r := rec.(type) {
-	case *record[TrainingJob]:
-		return r.Job.TrainingJobStatus
-	case *record[ProcessingJob]:
-		return r.Job.ProcessingJobStatus
+// statusHaver is a stored document with a status (the store indexes it).
+type statusHaver interface{ resourceStatus() string }
+
+func resourceStatus(doc any) string {
+	if h, ok := doc.(statusHaver); ok {
+		return h.resourceStatus()
 	}
 	return ""
 }
@@ -199,27 +170,7 @@ func (s *Service) stopJob(ctx context.Context, kind, name, field string) error {
 		}
 		return errValidation("The request was rejected because the %s is in status %s.", strings.ReplaceAll(arnType(kind), "-", " "), r.Status)
 	}
-	now := s.cfg.Clock.Now()
-	switch kind {
-	case kindTraining:
-		err = update(ctx, s, kind, name, func(rec *record[TrainingJob]) {
-			if rec.Job.TrainingJobStatus != statusInProgress {
-				return
-			}
-			rec.Job.TrainingJobStatus, rec.Job.SecondaryStatus = statusStopping, secStopping
-			rec.Job.LastModifiedTime = api.NewTimestamp(now)
-			transition(&rec.Job.SecondaryStatusTransitions, secStopping, "Stopping the training job", now)
-		})
-	case kindProcessing:
-		err = update(ctx, s, kind, name, func(rec *record[ProcessingJob]) {
-			if rec.Job.ProcessingJobStatus != statusInProgress {
-				return
-			}
-			rec.Job.ProcessingJobStatus = statusStopping
-			rec.Job.LastModifiedTime = api.NewTimestamp(now)
-		})
-	}
-	if err != nil {
+	if err := s.kinds[kind].markStopping(ctx, name, s.cfg.Clock.Now()); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/objstore"
 	"github.com/stepwise-dev/stepwise/objstore/stage"
 	"github.com/stepwise-dev/stepwise/runner"
@@ -382,5 +383,42 @@ func (s *Service) endProcessing(name, status, reason, exitMessage string, starte
 		if !started.IsZero() || status != statusFailed {
 			j.ProcessingEndTime = api.NewTimestamp(now)
 		}
+	})
+}
+
+func (j *ProcessingJob) resourceStatus() string { return j.ProcessingJobStatus }
+
+// registerProcessing adds processing jobs to the service.
+func (s *Service) registerProcessing() {
+	s.handle("CreateProcessingJob", api.JSONOp(s.CreateProcessingJob))
+	s.handle("DescribeProcessingJob", api.JSONOp(s.DescribeProcessingJob))
+	s.handle("ListProcessingJobs", api.JSONOp(s.ListProcessingJobs))
+	s.handle("StopProcessingJob", api.JSONOp(s.StopProcessingJob))
+	s.action("createProcessingJob", func(ctx context.Context, req *integrations.Request) (any, error) {
+		return invokeJob(ctx, s, req, kindProcessing, "ProcessingJobArn", s.createProcessing,
+			func(in *CreateProcessingJobInput) string { return in.ProcessingJobName },
+			func(j *ProcessingJob) string { return j.ProcessingJobStatus })
+	})
+	s.addKind(kindProcessing, &kindOps{
+		run:            s.runProcessing,
+		resumeStatuses: []string{statusInProgress, statusStopping},
+		resume: s.resumeJob(func(ctx context.Context, name string, now time.Time) error {
+			return update(ctx, s, kindProcessing, name, func(rec *record[ProcessingJob]) {
+				rec.Restarts++
+				if rec.Job.ProcessingJobStatus == statusStopping {
+					rec.Job.ProcessingJobStatus = statusStopped
+					rec.Job.ProcessingEndTime = api.NewTimestamp(now)
+				}
+			})
+		}),
+		markStopping: func(ctx context.Context, name string, now time.Time) error {
+			return update(ctx, s, kindProcessing, name, func(rec *record[ProcessingJob]) {
+				if rec.Job.ProcessingJobStatus != statusInProgress {
+					return
+				}
+				rec.Job.ProcessingJobStatus = statusStopping
+				rec.Job.LastModifiedTime = api.NewTimestamp(now)
+			})
+		},
 	})
 }

@@ -19,9 +19,12 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/internal/clock"
 	"github.com/stepwise-dev/stepwise/objstore"
 	"github.com/stepwise-dev/stepwise/runner"
@@ -63,6 +66,13 @@ type Service struct {
 	running map[string]*jobRun // kind+"/"+name -> a job this process runs
 	waiters map[string][]chan struct{}
 
+	// What each area of the service registers in New (register* in its own file): its
+	// API operations, its Step Functions actions and its kinds of stored resources.
+	ops     map[string]api.JSONHandler
+	actions map[string]actionFunc
+	kinds   map[string]*kindOps
+	order   []string // kinds in registration order, for Start
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -85,22 +95,84 @@ func New(cfg Config) *Service {
 	if cfg.Profiles == nil {
 		cfg.Profiles = container.DefaultProfiles()
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, running: map[string]*jobRun{}, waiters: map[string][]chan struct{}{}}
+	s := &Service{cfg: cfg, log: cfg.Logger, running: map[string]*jobRun{}, waiters: map[string][]chan struct{}{},
+		ops: map[string]api.JSONHandler{}, actions: map[string]actionFunc{}, kinds: map[string]*kindOps{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.registerTraining()
+	s.registerProcessing()
+	s.registerModels()
+	s.registerEndpoints()
+	s.registerTransform()
+	s.registerRegistry()
+	s.registerTuning()
 	return s
+}
+
+// actionFunc runs one Step Functions action (arn:aws:states:::sagemaker:<action>).
+type actionFunc func(ctx context.Context, req *integrations.Request) (any, error)
+
+// kindOps is what the service's generic machinery needs to know of a kind of stored
+// resource.
+type kindOps struct {
+	// run does the work of a job (or brings up an endpoint) in the background; launch
+	// calls it.
+	run func(ctx context.Context, jr *jobRun, name string) error
+	// resumeStatuses are the statuses in which a resource is taken up again at Start,
+	// by resume (which usually updates the record and calls launch).
+	resumeStatuses []string
+	resume         func(ctx context.Context, r *store.Resource) error
+	// markStopping records a stop request (Stop<Job>) on an InProgress job.
+	markStopping func(ctx context.Context, name string, now time.Time) error
+}
+
+// handle registers an API operation.
+func (s *Service) handle(op string, h api.JSONHandler) {
+	if _, dup := s.ops[op]; dup {
+		panic("sagemaker: operation registered twice: " + op)
+	}
+	s.ops[op] = h
+}
+
+// action registers a Step Functions action; name is the part after "sagemaker:" without
+// the .sync suffix.
+func (s *Service) action(name string, f actionFunc) {
+	if _, dup := s.actions[name]; dup {
+		panic("sagemaker: action registered twice: " + name)
+	}
+	s.actions[name] = f
+}
+
+// addKind registers a kind of stored resource.
+func (s *Service) addKind(kind string, k *kindOps) {
+	if _, dup := s.kinds[kind]; dup {
+		panic("sagemaker: kind registered twice: " + kind)
+	}
+	s.kinds[kind] = k
+	s.order = append(s.order, kind)
 }
 
 // Start runs again the jobs that were in progress when the server last stopped.
 func (s *Service) Start(ctx context.Context) error {
-	for _, kind := range []string{kindTraining, kindProcessing} {
-		res, err := s.cfg.Store.ResourceList(ctx, &store.ResourceListParams{Kind: kind, Statuses: []string{statusInProgress, statusStopping}})
-		if err != nil {
-			return fmt.Errorf("listing unfinished jobs: %w", err)
+	for _, kind := range s.order {
+		k := s.kinds[kind]
+		if k.resume == nil || len(k.resumeStatuses) == 0 {
+			continue
 		}
-		for _, r := range res.Resources {
-			if err := s.restart(ctx, r); err != nil {
-				s.log.Error("could not restart job", "kind", kind, "name", r.Name, "err", err)
+		var after string
+		for {
+			res, err := s.cfg.Store.ResourceList(ctx, &store.ResourceListParams{Kind: kind, Statuses: k.resumeStatuses, After: after})
+			if err != nil {
+				return fmt.Errorf("listing unfinished %s: %w", kind, err)
 			}
+			for _, r := range res.Resources {
+				if err := k.resume(ctx, r); err != nil {
+					s.log.Error("could not take up again", "kind", kind, "name", r.Name, "err", err)
+				}
+			}
+			if res.Next == "" {
+				break
+			}
+			after = res.Next
 		}
 	}
 	return nil
@@ -127,16 +199,7 @@ func (s *Service) JSONService() *api.JSONService {
 		SigningName:  "sagemaker",
 		Protocol:     api.ProtocolJSON11,
 		MapError:     mapError,
-		Operations: map[string]api.JSONHandler{
-			"CreateTrainingJob":     api.JSONOp(s.CreateTrainingJob),
-			"DescribeTrainingJob":   api.JSONOp(s.DescribeTrainingJob),
-			"ListTrainingJobs":      api.JSONOp(s.ListTrainingJobs),
-			"StopTrainingJob":       api.JSONOp(s.StopTrainingJob),
-			"CreateProcessingJob":   api.JSONOp(s.CreateProcessingJob),
-			"DescribeProcessingJob": api.JSONOp(s.DescribeProcessingJob),
-			"ListProcessingJobs":    api.JSONOp(s.ListProcessingJobs),
-			"StopProcessingJob":     api.JSONOp(s.StopProcessingJob),
-		},
+		Operations:   s.ops,
 	}
 }
 
@@ -156,14 +219,11 @@ func (s *Service) arn(kind, name string) string {
 	return fmt.Sprintf("arn:aws:sagemaker:%s:%s:%s/%s", s.cfg.Region, s.cfg.AccountID, arnType(kind), toLowerASCII(name))
 }
 
+// arnType is the resource type in a kind's ARNs ("sagemaker:training-job" →
+// "training-job").
 func arnType(kind string) string {
-	switch kind {
-	case kindTraining:
-		return "training-job"
-	case kindProcessing:
-		return "processing-job"
-	}
-	return kind
+	_, t, _ := strings.Cut(kind, ":")
+	return t
 }
 
 func toLowerASCII(s string) string {

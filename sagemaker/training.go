@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/objstore"
 	"github.com/stepwise-dev/stepwise/store"
 )
@@ -325,4 +327,47 @@ func (s *Service) ListTrainingJobs(ctx context.Context, in *ListJobsInput) (*Lis
 	})
 	out.NextToken = next
 	return out, err
+}
+
+func (j *TrainingJob) resourceStatus() string { return j.TrainingJobStatus }
+
+// registerTraining adds training jobs to the service.
+func (s *Service) registerTraining() {
+	s.handle("CreateTrainingJob", api.JSONOp(s.CreateTrainingJob))
+	s.handle("DescribeTrainingJob", api.JSONOp(s.DescribeTrainingJob))
+	s.handle("ListTrainingJobs", api.JSONOp(s.ListTrainingJobs))
+	s.handle("StopTrainingJob", api.JSONOp(s.StopTrainingJob))
+	s.action("createTrainingJob", func(ctx context.Context, req *integrations.Request) (any, error) {
+		return invokeJob(ctx, s, req, kindTraining, "TrainingJobArn", s.createTraining,
+			func(in *CreateTrainingJobInput) string { return in.TrainingJobName },
+			func(j *TrainingJob) string { return j.TrainingJobStatus })
+	})
+	s.addKind(kindTraining, &kindOps{
+		run:            s.runTraining,
+		resumeStatuses: []string{statusInProgress, statusStopping},
+		resume: s.resumeJob(func(ctx context.Context, name string, now time.Time) error {
+			return update(ctx, s, kindTraining, name, func(rec *record[TrainingJob]) {
+				rec.Restarts++
+				j := &rec.Job
+				if j.TrainingJobStatus == statusStopping {
+					j.TrainingJobStatus, j.SecondaryStatus = statusStopped, secStopped
+					j.TrainingEndTime = api.NewTimestamp(now)
+					transition(&j.SecondaryStatusTransitions, secStopped, "The job was stopped while the stepwise server was down.", now)
+					return
+				}
+				j.SecondaryStatus = secRestarting
+				transition(&j.SecondaryStatusTransitions, secRestarting, "The stepwise server restarted while the job was running; the job is starting again from the beginning.", now)
+			})
+		}),
+		markStopping: func(ctx context.Context, name string, now time.Time) error {
+			return update(ctx, s, kindTraining, name, func(rec *record[TrainingJob]) {
+				if rec.Job.TrainingJobStatus != statusInProgress {
+					return
+				}
+				rec.Job.TrainingJobStatus, rec.Job.SecondaryStatus = statusStopping, secStopping
+				rec.Job.LastModifiedTime = api.NewTimestamp(now)
+				transition(&rec.Job.SecondaryStatusTransitions, secStopping, "Stopping the training job", now)
+			})
+		},
+	})
 }
