@@ -208,6 +208,9 @@ func (s *Service) Register(d *api.Dispatcher) error {
 	if err := d.RegisterJSON(s.JSONService()); err != nil {
 		return err
 	}
+	if err := s.registerRuntime(d); err != nil {
+		return err
+	}
 	d.AddHealthCheck("sagemaker", func(ctx context.Context) error {
 		_, err := s.cfg.Store.ResourceList(ctx, &store.ResourceListParams{Kind: kindTraining, Limit: 1})
 		return err
