@@ -110,3 +110,9 @@ const (
 	jobNameExpr = `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`
 	s3URIExpr   = `^(https|s3)://([^/]+)/?(.*)$`
 )
+
+// errConflict is SageMaker's ConflictException (a model package or group in a state
+// that forbids the change).
+func errConflict(format string, a ...any) error {
+	return api.Errorf("ConflictException", format, a...)
+}
