@@ -38,6 +38,9 @@ type Profile struct {
 	// Version is the image's framework version from its tag ("1.2-1" for
 	// sagemaker-scikit-learn:1.2-1-cpu-py3), "" when the tag has none.
 	Version string
+	// Entrypoint is the image's ENTRYPOINT for a generic image, as the host runs it
+	// (SageMaker runs `<entrypoint> serve` for serving); nil when not configured.
+	Entrypoint []string
 }
 
 func (p Profile) python() string {
@@ -52,6 +55,9 @@ func (p Profile) python() string {
 type ProfileRule struct {
 	Pattern string
 	Profile string
+	// Entrypoint stands in for the ENTRYPOINT of a generic image (stepwise runs no
+	// container, so it cannot read it from the image).
+	Entrypoint []string
 }
 
 // Profiles is the configuration that maps image URIs to profiles. The zero value uses
@@ -91,6 +97,10 @@ func (p *Profiles) For(image string) Profile {
 	for _, r := range rules {
 		if globMatch(r.Pattern, image) {
 			prof.Name = r.Profile
+			prof.Entrypoint = append([]string(nil), r.Entrypoint...)
+			if len(prof.Entrypoint) == 0 {
+				prof.Entrypoint = nil
+			}
 			break
 		}
 	}

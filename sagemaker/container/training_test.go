@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -425,7 +426,7 @@ func TestProfiles(t *testing.T) {
 		"sagemaker-scikit-learn:1.2-1-cpu-py3": {Name: ProfileGeneric, Python: DefaultPython, Version: "1.2-1"},
 	}
 	for image, want := range cases {
-		if got := zero.For(image); got != want {
+		if got := zero.For(image); !reflect.DeepEqual(got, want) {
 			t.Errorf("For(%s) = %+v, want %+v", image, got, want)
 		}
 	}
