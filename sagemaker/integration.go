@@ -30,9 +30,13 @@ func (s *Service) Integration() integrations.Handler {
 // RegisterIntegrations registers the handler with a Step Functions task registry.
 func (s *Service) RegisterIntegrations(r *integrations.Registry) {
 	r.HandlePrefix(IntegrationPrefix, s.Integration())
+	s.RegisterSDKIntegrations(r)
 }
 
 func (s *Service) invoke(ctx context.Context, req *integrations.Request) (any, error) {
+	if strings.HasPrefix(req.Resource, SDKIntegrationPrefix) {
+		return s.invokeSDK(ctx, req)
+	}
 	_, action := integrations.ServiceParts(req.Resource)
 	if f, ok := s.actions[action]; ok {
 		return f(ctx, req)
