@@ -366,6 +366,16 @@ func (c *checker) resource(v any, p string) {
 	for _, suffix := range []string{".sync:2", ".sync", ".waitForTaskToken"} {
 		action = strings.TrimSuffix(action, suffix)
 	}
+	if parts[5] == "aws-sdk" {
+		// aws-sdk:<service>:<action>: request-response or .waitForTaskToken, never .sync.
+		svc, act, _ := strings.Cut(action, ":")
+		known, listed := sdkActions[svc]
+		pattern := parts[6][len(action):]
+		if listed && (!known[act] || pattern != "" && pattern != ".waitForTaskToken") {
+			c.schemaErr(p, "The resource provided %s is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.", s)
+		}
+		return
+	}
 	if patterns, known := optimizedPatterns[parts[5]]; known {
 		if pats, ok := patterns[action]; ok && slices.Contains(pats, parts[6][len(action):]) {
 			return
