@@ -30,6 +30,10 @@ type servingOptions struct {
 	StartupTimeout time.Duration
 	// OnLine receives each line the process writes (besides its log file).
 	OnLine func(stream, line string)
+
+	// model, when set, is served instead of the stored model of that name (an
+	// endpoint keeps serving the models it was deployed with after they are deleted).
+	model *Model
 }
 
 // servingInstance is a running serving process that answered /ping.
@@ -127,9 +131,13 @@ const defaultStartupTimeout = 10 * time.Minute
 //
 // The process is stopped when the service stops; Stop stops it before.
 func (s *Service) startServing(ctx context.Context, modelName string, opts servingOptions) (*servingInstance, error) {
-	model, err := s.loadModel(ctx, modelName)
-	if err != nil {
-		return nil, err
+	model := opts.model
+	if model == nil {
+		m, err := s.loadModel(ctx, modelName)
+		if err != nil {
+			return nil, err
+		}
+		model = m
 	}
 	c, err := s.servingContainer(ctx, model)
 	if err != nil {
