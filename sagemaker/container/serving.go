@@ -217,7 +217,16 @@ func codeSource(uri string) (kind codeSourceKind, p string) {
 func installServingCode(ctx context.Context, mlDir, uri string, fetch Fetch) error {
 	kind, p := codeSource(uri)
 	switch kind {
-	case codeS3, codeContainer:
+	case codeContainer:
+		if host, ok := hostPath(mlDir, p); ok && strings.HasPrefix(p, sandboxPath("model")+"/") {
+			if _, err := os.Stat(host); errors.Is(err, fs.ErrNotExist) {
+				// Model data staged after PrepareServing (an uncompressed S3 prefix): the
+				// server also imports from SAGEMAKER_SUBMIT_DIRECTORY itself.
+				return nil
+			}
+		}
+		return installCode(ctx, mlDir, p, fetch)
+	case codeS3:
 		return installCode(ctx, mlDir, p, fetch)
 	case codeHost:
 		codeDir := filepath.Join(mlDir, "code")

@@ -417,6 +417,11 @@ def make_app_factory(framework):
             raise bs.StartupError("SAGEMAKER_PROGRAM is not set: the image serves the module it names")
         if code_dir not in sys.path:
             sys.path.insert(0, code_dir)
+        # Code inside model data staged after the directory was prepared (an uncompressed
+        # model prefix) was not copied to /opt/ml/code: import it from where it is.
+        submit = os.environ.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
+        if submit.startswith("/") and os.path.isdir(submit) and submit not in sys.path:
+            sys.path.insert(1, submit)
         _install_shim()
         try:
             module = importlib.import_module(module_name)
