@@ -457,7 +457,7 @@ func (s *Service) packageChanged(ctx context.Context, prev string, p *ModelPacka
 var (
 	arnOrNamePattern          = regexp.MustCompile(`^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})$`)
 	versionedArnOrNamePattern = regexp.MustCompile(`^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(/[0-9]{1,9})?$`)
-	modelPackageArnPattern    = regexp.MustCompile(`^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]{9,16}:[0-9]{12}:model-package/[\S]{1,2048}$`)
+	modelPackageArnPattern    = regexp.MustCompile(`^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]{9,16}:[0-9]{12}:model-package/[\S]+$`)
 	clientTokenPattern        = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)
 	metadataKeyPattern        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 	contentDigestPattern      = regexp.MustCompile(`^[Ss][Hh][Aa]256:[0-9a-fA-F]{64}$`)
