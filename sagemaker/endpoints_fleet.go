@@ -659,7 +659,7 @@ func (m *fleetManager) rescale(ctx context.Context, le *liveEndpoint, doc *endpo
 			for _, e := range entries {
 				if e.v.name == pv.VariantName {
 					w, n := e.weight, len(e.v.instances)
-					pv.CurrentWeight, pv.DesiredWeight, pv.CurrentInstanceCount, pv.DesiredInstanceCount = &w, &w, &n, ptr(n)
+					pv.CurrentWeight, pv.DesiredWeight, pv.CurrentInstanceCount, pv.DesiredInstanceCount = &w, &w, &n, pointer(n)
 				}
 			}
 		}
@@ -716,7 +716,7 @@ func contains(ins []*liveInstance, x *liveInstance) bool {
 	return false
 }
 
-func ptr[T any](v T) *T { return &v }
+func pointer[T any](v T) *T { return &v }
 
 // desiredVariants is a configuration's variants with the weights and instance counts
 // the endpoint has been given since (UpdateEndpointWeightsAndCapacities).
@@ -729,10 +729,10 @@ func desiredVariants(cfg *EndpointConfig, sums []ProductionVariantSummary) []Pro
 				continue
 			}
 			if s.DesiredWeight != nil {
-				pv.InitialVariantWeight = ptr(*s.DesiredWeight)
+				pv.InitialVariantWeight = pointer(*s.DesiredWeight)
 			}
 			if s.DesiredInstanceCount != nil && pv.ServerlessConfig == nil {
-				pv.InitialInstanceCount = ptr(*s.DesiredInstanceCount)
+				pv.InitialInstanceCount = pointer(*s.DesiredInstanceCount)
 			}
 		}
 	}
