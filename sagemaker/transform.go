@@ -19,7 +19,9 @@ import (
 // kindTransform is a batch transform job.
 const kindTransform = "sagemaker:transform-job"
 
-var transformEnvKeyPattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$`)
+// transformEnvKeyPattern is the key pattern without its length (at most 1024), which Go
+// regexps cannot repeat that often.
+var transformEnvKeyPattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 const (
 	transformEnvKeyExpr = `[a-zA-Z_][a-zA-Z0-9_]{0,1023}`
@@ -59,7 +61,7 @@ func validateTransform(in *CreateTransformJobInput) error {
 		v.add(nil, "environment", "Member must have length less than or equal to 16")
 	}
 	for k, val := range in.Environment {
-		if !transformEnvKeyPattern.MatchString(k) {
+		if !transformEnvKeyPattern.MatchString(k) || len(k) > 1024 {
 			v.add(nil, "environment", "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: "+transformEnvKeyExpr+"]")
 		}
 		if len(val) > 10240 {
