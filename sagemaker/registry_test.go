@@ -331,7 +331,7 @@ func TestLineage(t *testing.T) {
 	proc := func(name, out string, min int, code bool) ProcessingJob {
 		j := ProcessingJob{ProcessingJobName: name, ProcessingJobArn: e.svc.arn(kindProcessing, name), ProcessingJobStatus: statusCompleted,
 			CreationTime: at(min), AppSpecification: &AppSpecification{ImageUri: sklearnImage, ContainerEntrypoint: []string{"python3", "/opt/ml/processing/input/code/" + name + ".py"}},
-			ProcessingInputs: []ProcessingInput{{InputName: "raw", S3Input: &ProcessingS3Input{S3Uri: "s3://b/raw/input.csv", LocalPath: "/opt/ml/processing/input/raw", S3DataType: "S3Prefix"}}},
+			ProcessingInputs:       []ProcessingInput{{InputName: "raw", S3Input: &ProcessingS3Input{S3Uri: "s3://b/raw/input.csv", LocalPath: "/opt/ml/processing/input/raw", S3DataType: "S3Prefix"}}},
 			ProcessingOutputConfig: &ProcessingOutputConfig{Outputs: []ProcessingOutput{{OutputName: "out", S3Output: &ProcessingS3Output{S3Uri: out, LocalPath: "/opt/ml/processing/output"}}}}}
 		if code {
 			j.ProcessingInputs = append(j.ProcessingInputs, ProcessingInput{InputName: "code", S3Input: &ProcessingS3Input{S3Uri: "s3://b/code/" + name + ".py", LocalPath: "/opt/ml/processing/input/code", S3DataType: "S3Prefix"}})
