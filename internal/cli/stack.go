@@ -46,8 +46,12 @@ const S3DirName = "s3"
 //	                                STEPWISE_S3_SECRET_ACCESS_KEY, STEPWISE_S3_REGION and
 //	                                STEPWISE_S3_PATH_STYLE=true|false, default true)
 //	STEPWISE_IMAGE_PROFILES         image rules tried before the built-in ones:
-//	                                "PATTERN=PROFILE,..." with PROFILE sklearn, xgboost or
-//	                                generic and * matching anything in PATTERN
+//	                                "PATTERN=PROFILE,..." with PROFILE sklearn, xgboost,
+//	                                generic or generic:ENTRYPOINT, and * matching anything
+//	                                in PATTERN; ENTRYPOINT (a program, then arguments,
+//	                                separated by spaces) stands in for the image's
+//	                                ENTRYPOINT: a model of that image is served by
+//	                                `ENTRYPOINT serve`
 //	STEPWISE_JOB_PYTHON             the interpreter jobs run (default /usr/bin/python3)
 type jobsConfig struct {
 	getenv func(string) string
@@ -73,13 +77,19 @@ func (c jobsConfig) profiles() (*container.Profiles, error) {
 	}
 	for _, rule := range strings.Split(spec, ",") {
 		pattern, profile, ok := strings.Cut(strings.TrimSpace(rule), "=")
+		profile, entrypoint, hasEntrypoint := strings.Cut(strings.TrimSpace(profile), ":")
+		r := container.ProfileRule{Pattern: pattern, Profile: profile, Entrypoint: strings.Fields(entrypoint)}
 		switch {
 		case !ok || pattern == "":
 			return nil, fmt.Errorf("STEPWISE_IMAGE_PROFILES: %q is not PATTERN=PROFILE", rule)
 		case profile != container.ProfileSKLearn && profile != container.ProfileXGBoost && profile != container.ProfileGeneric:
-			return nil, fmt.Errorf("STEPWISE_IMAGE_PROFILES: unknown profile %q (sklearn, xgboost or generic)", profile)
+			return nil, fmt.Errorf("STEPWISE_IMAGE_PROFILES: unknown profile %q (sklearn, xgboost, generic or generic:ENTRYPOINT)", profile)
+		case hasEntrypoint && profile != container.ProfileGeneric:
+			return nil, fmt.Errorf("STEPWISE_IMAGE_PROFILES: %q: only the generic profile takes an entrypoint", rule)
+		case hasEntrypoint && len(r.Entrypoint) == 0:
+			return nil, fmt.Errorf("STEPWISE_IMAGE_PROFILES: %q: the entrypoint after generic: is empty", rule)
 		}
-		p.Rules = append(p.Rules, container.ProfileRule{Pattern: pattern, Profile: profile})
+		p.Rules = append(p.Rules, r)
 	}
 	p.Rules = append(p.Rules, container.DefaultRules()...)
 	return p, nil
