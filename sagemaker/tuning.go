@@ -370,8 +370,11 @@ func (s *Service) checkObjectiveMetric(d *HyperParameterTrainingJobDefinition, o
 	}
 	builtin := s.cfg.Profiles.For(a.TrainingImage).Name == container.ProfileXGBoost && d.StaticHyperParameters["sagemaker_program"] == ""
 	if builtin {
+		// The image's _tuning_objective_metric accepts its validation:* metrics only.
 		for _, m := range container.XGBoostMetricDefinitions() {
-			names = append(names, m.Name)
+			if strings.HasPrefix(m.Name, "validation:") {
+				names = append(names, m.Name)
+			}
 		}
 	}
 	for _, n := range names {

@@ -121,8 +121,8 @@ func TestTuningSeedTrainingScript(t *testing.T) {
 	t.Parallel()
 	needPython(t, "sklearn", "pandas", "joblib")
 	e := newEnv(t)
-	e.seedTuningData(t, "tb", tunableSeedScript(t))
-	out, err := e.svc.CreateHyperParameterTuningJob(t.Context(), seedTuning(t, "rf-tune", "tb", "Random", ""))
+	e.seedTuningData(t, "tuning-b", tunableSeedScript(t))
+	out, err := e.svc.CreateHyperParameterTuningJob(t.Context(), seedTuning(t, "rf-tune", "tuning-b", "Random", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestTuningSeedTrainingScript(t *testing.T) {
 		t.Fatalf("sorted by objective: %s first", byObjective[0].TrainingJobName)
 	}
 	// The same seed proposes the same values again.
-	again, err := e.svc.planTuning(seedTuning(t, "rf-tune-2", "tb", "Random", ""), 42)
+	again, err := e.svc.planTuning(seedTuning(t, "rf-tune-2", "tuning-b", "Random", ""), 42)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +218,8 @@ func TestTuningSeedScriptUnchangedFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.seedTuningData(t, "tu", b)
-	in := seedTuning(t, "rf-plain", "tu", "Bayesian", "")
+	e.seedTuningData(t, "tuning-u", b)
+	in := seedTuning(t, "rf-plain", "tuning-u", "Bayesian", "")
 	in.HyperParameterTuningJobConfig.ResourceLimits = &ResourceLimits{MaxNumberOfTrainingJobs: 3, MaxParallelTrainingJobs: 3}
 	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), in); err != nil {
 		t.Fatal(err)
@@ -241,8 +241,8 @@ func TestTuningXGBoostGrid(t *testing.T) {
 	t.Parallel()
 	needPython(t, "xgboost")
 	e := newEnv(t)
-	e.put(t, "s3://xb/train/train.csv", sampledata.HousingLabelFirst(300, 3))
-	e.put(t, "s3://xb/validation/validation.csv", sampledata.HousingLabelFirst(100, 4))
+	e.put(t, "s3://tuning-x/train/train.csv", sampledata.HousingLabelFirst(300, 3))
+	e.put(t, "s3://tuning-x/validation/validation.csv", sampledata.HousingLabelFirst(100, 4))
 	var in CreateHyperParameterTuningJobInput
 	mustJSON(t, `{
   "HyperParameterTuningJobName": "xgb-grid",
@@ -260,10 +260,10 @@ func TestTuningXGBoostGrid(t *testing.T) {
     "AlgorithmSpecification": {"TrainingImage": "246618743249.dkr.ecr.us-west-2.amazonaws.com/sagemaker-xgboost:1.5-1", "TrainingInputMode": "File"},
     "RoleArn": "`+role+`",
     "InputDataConfig": [
-      {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3Uri": "s3://xb/train", "S3DataType": "S3Prefix"}}, "ContentType": "text/csv"},
-      {"ChannelName": "validation", "DataSource": {"S3DataSource": {"S3Uri": "s3://xb/validation", "S3DataType": "S3Prefix"}}, "ContentType": "text/csv"}
+      {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3Uri": "s3://tuning-x/train", "S3DataType": "S3Prefix"}}, "ContentType": "text/csv"},
+      {"ChannelName": "validation", "DataSource": {"S3DataSource": {"S3Uri": "s3://tuning-x/validation", "S3DataType": "S3Prefix"}}, "ContentType": "text/csv"}
     ],
-    "OutputDataConfig": {"S3OutputPath": "s3://xb/model/"},
+    "OutputDataConfig": {"S3OutputPath": "s3://tuning-x/model/"},
     "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
     "StoppingCondition": {"MaxRuntimeInSeconds": 600}
   }
@@ -293,18 +293,18 @@ func TestTuningXGBoostGrid(t *testing.T) {
 	}
 }
 
-// tuneScript reports loss = (x-0.3)^2; with --mode slow it first waits for the object
+// tuneScript reports loss = (pos-0.3)^2; with --mode slow it first waits for the object
 // code/go to be in its code channel.
 const tuneScript = `import argparse, os, time
 p = argparse.ArgumentParser()
-p.add_argument('--x', type=float, default=0)
+p.add_argument('--pos', type=float, default=0)
 p.add_argument('--mode', type=str, default='fast')
 a, _ = p.parse_known_args()
 print('started', flush=True)
 if a.mode == 'slow':
     while not os.path.exists('/opt/ml/input/data/code/go'):
         time.sleep(0.05)
-print('loss: %f' % ((a.x - 0.3) ** 2), flush=True)
+print('loss: %f' % ((a.pos - 0.3) ** 2), flush=True)
 `
 
 func scriptTuning(t *testing.T, name, strategy, ranges, limits string) *CreateHyperParameterTuningJobInput {
@@ -322,8 +322,8 @@ func scriptTuning(t *testing.T, name, strategy, ranges, limits string) *CreateHy
     "AlgorithmSpecification": {"TrainingImage": "`+sklearnImage+`", "TrainingInputMode": "File",
       "MetricDefinitions": [{"Name": "loss", "Regex": "loss: ([0-9\\.]+)"}]},
     "RoleArn": "`+role+`",
-    "InputDataConfig": [{"ChannelName": "code", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://ts/code"}}}],
-    "OutputDataConfig": {"S3OutputPath": "s3://ts/out"},
+    "InputDataConfig": [{"ChannelName": "code", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://tuning-s/code"}}}],
+    "OutputDataConfig": {"S3OutputPath": "s3://tuning-s/out"},
     "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
     "StoppingCondition": {"MaxRuntimeInSeconds": 600}
   }
@@ -355,9 +355,9 @@ func TestTuningStop(t *testing.T) {
 	t.Parallel()
 	needPython(t)
 	e := newEnv(t)
-	e.put(t, "s3://ts/code/tune.py", []byte(tuneScript))
+	e.put(t, "s3://tuning-s/code/tune.py", []byte(tuneScript))
 	in := scriptTuning(t, "stop-me", "Random", `{"CategoricalParameterRanges": [{"Name": "mode", "Values": ["slow"]}],
-      "ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]}`,
+      "ContinuousParameterRanges": [{"Name": "pos", "MinValue": "0", "MaxValue": "1"}]}`,
 		`{"MaxNumberOfTrainingJobs": 5, "MaxParallelTrainingJobs": 2}`)
 	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), in); err != nil {
 		t.Fatal(err)
@@ -390,29 +390,29 @@ func TestTuningResumesAfterRestart(t *testing.T) {
 	t.Parallel()
 	needPython(t)
 	e := newEnv(t)
-	e.put(t, "s3://ts/code/tune.py", []byte(tuneScript))
+	e.put(t, "s3://tuning-s/code/tune.py", []byte(tuneScript))
 	in := scriptTuning(t, "resume-me", "Grid", `{"CategoricalParameterRanges": [{"Name": "mode", "Values": ["fast", "slow"]},
-      {"Name": "x", "Values": ["0.1", "0.3"]}]}`, `{"MaxParallelTrainingJobs": 1}`)
+      {"Name": "pos", "Values": ["0.1", "0.3"]}]}`, `{"MaxParallelTrainingJobs": 1}`)
 	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), in); err != nil {
 		t.Fatal(err)
 	}
 	first := e.waitTraining(t, e.waitChildName(t, "resume-me", 0))
 	second := e.waitTraining(t, e.waitChildName(t, "resume-me", 1))
-	slow := e.waitChildTraining(t, "resume-me", 2) // mode slow, x 0.1: waits for code/go
+	slow := e.waitChildTraining(t, "resume-me", 2) // mode slow, pos 0.1: waits for code/go
 	if first.TrainingJobStatus != statusCompleted || second.TrainingJobStatus != statusCompleted {
 		t.Fatalf("%s %s", first.TrainingJobStatus, second.TrainingJobStatus)
 	}
 	if err := e.svc.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	e.put(t, "s3://ts/code/go", []byte("go"))
+	e.put(t, "s3://tuning-s/code/go", []byte("go"))
 	e.start(t)
 
 	d := e.waitTuning(t, "resume-me")
 	if d.HyperParameterTuningJobStatus != statusCompleted || d.TrainingJobStatusCounters.Completed != 4 || len(d.Tuner.Children) != 4 {
 		t.Fatalf("%s %q %+v %d", d.HyperParameterTuningJobStatus, d.FailureReason, d.TrainingJobStatusCounters, len(d.Tuner.Children))
 	}
-	if d.BestTrainingJob == nil || d.BestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric.Value != 0 || d.BestTrainingJob.TunedHyperParameters["x"] != "0.3" {
+	if d.BestTrainingJob == nil || d.BestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric.Value != 0 || d.BestTrainingJob.TunedHyperParameters["pos"] != "0.3" {
 		t.Fatalf("best %+v", d.BestTrainingJob)
 	}
 	all, err := e.svc.ListTrainingJobs(t.Context(), &ListJobsInput{MaxResults: intp(100)})
@@ -448,7 +448,7 @@ func (e *env) waitChildName(t *testing.T, tuningName string, index int) string {
 func TestTuningBadInput(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	ranges := `{"ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]}`
+	ranges := `{"ContinuousParameterRanges": [{"Name": "pos", "MinValue": "0", "MaxValue": "1"}]}`
 	limits := `{"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 1}`
 	cases := []struct {
 		name   string
@@ -475,8 +475,8 @@ func TestTuningBadInput(t *testing.T) {
 			in.HyperParameterTuningJobConfig.ParameterRanges.ContinuousParameterRanges[0].ScalingType = "Cubic"
 		}, "ValidationException", "Member must satisfy enum value set: [Auto, Linear, Logarithmic, ReverseLogarithmic]"},
 		{"static and tuned", func(in *CreateHyperParameterTuningJobInput) {
-			in.TrainingJobDefinition.StaticHyperParameters["x"] = "0.5"
-		}, "ValidationException", "The hyperparameter x is both static and tunable"},
+			in.TrainingJobDefinition.StaticHyperParameters["pos"] = "0.5"
+		}, "ValidationException", "The hyperparameter pos is both static and tunable"},
 		{"grid over a continuous range", func(in *CreateHyperParameterTuningJobInput) {
 			in.HyperParameterTuningJobConfig.Strategy = "Grid"
 		}, "ValidationException", "The Grid strategy supports only categorical hyperparameters"},
@@ -504,7 +504,7 @@ func TestTuningBadInput(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 	}
-	grid := scriptTuning(t, "bad", "Grid", `{"CategoricalParameterRanges": [{"Name": "x", "Values": ["1", "2", "3"]}]}`, limits)
+	grid := scriptTuning(t, "bad", "Grid", `{"CategoricalParameterRanges": [{"Name": "pos", "Values": ["1", "2", "3"]}]}`, limits)
 	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), grid); err == nil || !strings.Contains(err.Error(), "distinct combinations of the categorical ranges (3), not 2") {
 		t.Errorf("grid with a wrong job count: %v", err)
 	}
@@ -528,8 +528,8 @@ func TestTuningDuplicateName(t *testing.T) {
 	t.Parallel()
 	needPython(t)
 	e := newEnv(t)
-	e.put(t, "s3://ts/code/tune.py", []byte(tuneScript))
-	in := scriptTuning(t, "twice", "Random", `{"ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]}`,
+	e.put(t, "s3://tuning-s/code/tune.py", []byte(tuneScript))
+	in := scriptTuning(t, "twice", "Random", `{"ContinuousParameterRanges": [{"Name": "pos", "MinValue": "0", "MaxValue": "1"}]}`,
 		`{"MaxNumberOfTrainingJobs": 1, "MaxParallelTrainingJobs": 1}`)
 	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), in); err != nil {
 		t.Fatal(err)
@@ -550,9 +550,9 @@ func TestTuningSyncIntegration(t *testing.T) {
 	t.Parallel()
 	needPython(t)
 	e := newEnv(t)
-	e.put(t, "s3://ts/code/tune.py", []byte(tuneScript))
+	e.put(t, "s3://tuning-s/code/tune.py", []byte(tuneScript))
 	params := func(name, metric string) string {
-		in := scriptTuning(t, name, "Bayesian", `{"ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]}`,
+		in := scriptTuning(t, name, "Bayesian", `{"ContinuousParameterRanges": [{"Name": "pos", "MinValue": "0", "MaxValue": "1"}]}`,
 			`{"MaxNumberOfTrainingJobs": 4, "MaxParallelTrainingJobs": 2}`)
 		in.TrainingJobDefinition.AlgorithmSpecification.MetricDefinitions = append(in.TrainingJobDefinition.AlgorithmSpecification.MetricDefinitions,
 			MetricDefinition{Name: "never", Regex: "never printed: ([0-9]+)"})

@@ -272,3 +272,36 @@ func FuzzParamUnit(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkBayesianPropose measures one Bayesian proposal (model fit and acquisition)
+// with n finished jobs over three ranges.
+func BenchmarkBayesianPropose(b *testing.B) {
+	for _, n := range []int{10, 50, 200} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			space := Space{}
+			for _, p := range []func() (Param, error){
+				func() (Param, error) { return ContinuousParam("eta", "0.001", "1", Logarithmic) },
+				func() (Param, error) { return IntegerParam("depth", "1", "10", Linear) },
+				func() (Param, error) { return CategoricalParam("booster", []string{"gbtree", "dart"}) },
+			} {
+				v, err := p()
+				if err != nil {
+					b.Fatal(err)
+				}
+				space = append(space, v)
+			}
+			r := &Random{Space: space, Seed: 1}
+			var done []Observation
+			for i := range n {
+				v, _ := r.Propose(i, nil, nil)
+				eta, _ := strconv.ParseFloat(v["eta"], 64)
+				done = append(done, Observation{Values: v, Objective: math.Abs(math.Log10(eta) + 2)})
+			}
+			s := &Bayesian{Space: space, Seed: 1}
+			b.ResetTimer()
+			for i := range b.N {
+				s.Propose(n+i, done, nil)
+			}
+		})
+	}
+}
