@@ -54,10 +54,16 @@ const servingDir = ".stepwise/serving"
 // GET /ping, POST /invocations and GET /execution-parameters on 127.0.0.1:Port.
 //
 // The built-in servers are stdlib-only Python programs run by prof's interpreter
-// (sagemaker_serving/*.py, embedded); they load the model before they listen, so a
-// server that cannot load it exits non-zero with the reason as its last line of
-// stderr and /ping never answers. Errors wrap ErrClient when the model cannot be
-// served as configured (no model data, no code, no entrypoint...).
+// (the embedded *_serving.py, written to /opt/ml/.stepwise/serving); they load the
+// model before they listen, so a server that cannot load it exits 1 with
+// "stepwise serving: ERROR: <reason>" as its last line of output and /ping never
+// answers. Errors wrap ErrClient when the model cannot be served as configured (no
+// model data, no code, no entrypoint...).
+//
+// SAGEMAKER_SUBMIT_DIRECTORY may be an s3:// tar.gz (read with fetch), a path in the
+// container such as /opt/ml/model/code (the SDK's repacked model; when the model data
+// is staged after PrepareServing the server imports from there), or a file:// host
+// directory or tar.gz (SDK local mode). requirements.txt is not installed (a Note).
 func PrepareServing(ctx context.Context, mlDir string, sv *Serving, prof Profile, fetch Fetch) (*Launch, error) {
 	if sv.Port <= 0 || sv.Port > 65535 {
 		return nil, fmt.Errorf("serving: port %d out of range", sv.Port)

@@ -187,7 +187,7 @@ func pythonRun(t testing.TB, dir, program string) {
 
 // sklearnModelTarGz trains the seed's kind of model (a RandomForestRegressor saved as
 // model.pkl with joblib) on y = x0 + 2 x1 + 3 x2, plus extra files, and packs it.
-func sklearnModelTarGz(t *testing.T, extra map[string]string) []byte {
+func sklearnModelTarGz(t testing.TB, extra map[string]string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	pythonRun(t, dir, `
@@ -197,12 +197,25 @@ r = np.random.RandomState(0)
 X = r.rand(200, 3)
 joblib.dump(RandomForestRegressor(n_estimators=10, random_state=0).fit(X, X @ [1, 2, 3]), "model.pkl")
 `)
-	writeFiles(t, dir, extra)
+	writeFilesTB(t, dir, extra)
 	var b bytes.Buffer
 	if err := TarGz(dir, &b); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+func writeFilesTB(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // prepare lays out a serving directory from model.tar.gz bytes and returns the launch.
