@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/engine"
+	"github.com/stepwise-dev/stepwise/internal/clock"
 	"github.com/stepwise-dev/stepwise/internal/sampledata"
 	"github.com/stepwise-dev/stepwise/jsonv"
+	rlocal "github.com/stepwise-dev/stepwise/runner/local"
 )
 
 // tunableSeedScript is the seed's training.py with n_estimators and max_depth read from
@@ -604,4 +606,88 @@ func mustMarshal(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestTuningTargetObjective: TuningJobCompletionCriteria.TargetObjectiveMetricValue ends
+// the tuning job, Completed, as soon as a training job reaches it.
+func TestTuningTargetObjective(t *testing.T) {
+	t.Parallel()
+	needPython(t)
+	e := newEnv(t)
+	e.put(t, "s3://tuning-s/code/tune.py", []byte(tuneScript))
+	in := scriptTuning(t, "target", "Grid", `{"CategoricalParameterRanges": [{"Name": "pos", "Values": ["0.3", "0.1", "0.5", "0.9"]}]}`,
+		`{"MaxParallelTrainingJobs": 1}`)
+	in.HyperParameterTuningJobConfig.TuningJobCompletionCriteria = &TuningJobCompletionCriteria{TargetObjectiveMetricValue: ptrFloat(0.001)}
+	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	d := e.waitTuning(t, "target")
+	if d.HyperParameterTuningJobStatus != statusCompleted || len(d.Tuner.Children) != 1 || d.BestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric.Value != 0 {
+		t.Fatalf("%s, %d training jobs, best %+v", d.HyperParameterTuningJobStatus, len(d.Tuner.Children), d.BestTrainingJob)
+	}
+}
+
+func ptrFloat(v float64) *float64 { return &v }
+
+// TestTuningWarmStart: a tuning job warm-started from a finished one reports the
+// parent's best job as OverallBestTrainingJob when it is better than its own.
+func TestTuningWarmStart(t *testing.T) {
+	t.Parallel()
+	needPython(t)
+	e := newEnv(t)
+	e.put(t, "s3://tuning-s/code/tune.py", []byte(tuneScript))
+	parent := scriptTuning(t, "parent", "Grid", `{"CategoricalParameterRanges": [{"Name": "pos", "Values": ["0.3", "0.9"]}]}`, `{"MaxParallelTrainingJobs": 2}`)
+	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), parent); err != nil {
+		t.Fatal(err)
+	}
+	child := scriptTuning(t, "child", "Bayesian", `{"ContinuousParameterRanges": [{"Name": "pos", "MinValue": "0.5", "MaxValue": "1"}]}`,
+		`{"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 2}`)
+	child.WarmStartConfig = &HyperParameterTuningJobWarmStartConfig{WarmStartType: "IdenticalDataAndAlgorithm",
+		ParentHyperParameterTuningJobs: []ParentHyperParameterTuningJob{{HyperParameterTuningJobName: "parent"}}}
+	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), child); apiCode(err) != "ValidationException" {
+		t.Fatalf("warm start from a running parent: %v", err)
+	}
+	p := e.waitTuning(t, "parent")
+	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), child); err != nil {
+		t.Fatal(err)
+	}
+	d := e.waitTuning(t, "child")
+	if d.HyperParameterTuningJobStatus != statusCompleted || d.BestTrainingJob == nil || d.OverallBestTrainingJob == nil ||
+		d.OverallBestTrainingJob.TrainingJobName != p.BestTrainingJob.TrainingJobName || d.BestTrainingJob.TuningJobName != "child" {
+		t.Fatalf("%s best %+v overall %+v", d.HyperParameterTuningJobStatus, d.BestTrainingJob, d.OverallBestTrainingJob)
+	}
+	child.HyperParameterTuningJobName = "orphan"
+	child.WarmStartConfig.ParentHyperParameterTuningJobs[0].HyperParameterTuningJobName = "nobody"
+	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), child); apiCode(err) != "ResourceNotFound" {
+		t.Fatalf("unknown parent: %v", err)
+	}
+}
+
+// TestTuningMaxRuntime: when ResourceLimits.MaxRuntimeInSeconds passes (on the service's
+// clock), the running training jobs are stopped and so is the tuning job.
+func TestTuningMaxRuntime(t *testing.T) {
+	t.Parallel()
+	needPython(t)
+	clk := clock.NewManual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	e := newEnv(t, func(c *Config, _ *rlocal.Options) { c.Clock = clk })
+	e.put(t, "s3://tuning-s/code/tune.py", []byte(tuneScript))
+	in := scriptTuning(t, "deadline", "Random", `{"CategoricalParameterRanges": [{"Name": "mode", "Values": ["slow"]}]}`,
+		`{"MaxNumberOfTrainingJobs": 3, "MaxParallelTrainingJobs": 1, "MaxRuntimeInSeconds": 120}`)
+	if _, err := e.svc.CreateHyperParameterTuningJob(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	e.waitChildTraining(t, "deadline", 0)
+	if clk.Pending() == 0 {
+		t.Fatal("the tuning job set no timer for its MaxRuntimeInSeconds")
+	}
+	clk.Advance(119 * time.Second)
+	if rec, _, _ := loadRecord[tuningDoc](t.Context(), e.st, kindTuning, "deadline"); rec.Job.HyperParameterTuningJobStatus != statusInProgress {
+		t.Fatalf("stopped before its time: %s", rec.Job.HyperParameterTuningJobStatus)
+	}
+	clk.Advance(2 * time.Second)
+	d := e.waitTuning(t, "deadline")
+	if d.HyperParameterTuningJobStatus != statusStopped || d.TrainingJobStatusCounters != (TrainingJobStatusCounters{Stopped: 1}) ||
+		d.ConsumedResources.RuntimeInSeconds != 121 {
+		t.Fatalf("%s %+v %+v", d.HyperParameterTuningJobStatus, d.TrainingJobStatusCounters, d.ConsumedResources)
+	}
 }
