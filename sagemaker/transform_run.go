@@ -268,17 +268,20 @@ func (g gzipBody) Close() error {
 	return g.raw.Close()
 }
 
-// objectFailure is how the job log and FailureReason name an object that failed.
-func objectFailure(name string, err error) string {
+// objectFailure is how the job log (SageMaker's "<bucket>/<key>: ClientError: 413",
+// then what the container said) and FailureReason name an object that failed.
+func objectFailure(name string, err error) (logLines []string, reason string) {
 	var se *batch.StatusError
 	if errors.As(err, &se) {
+		head := fmt.Sprintf("%s: ClientError: %d", name, se.Code)
 		msg := strings.TrimSpace(string(se.Body))
 		if msg == "" {
-			return fmt.Sprintf("%s: ClientError: %d", name, se.Code)
+			return []string{head}, head
 		}
-		return fmt.Sprintf("%s: ClientError: %d: %s", name, se.Code, truncate(msg, 600))
+		return []string{head, name + ": " + msg}, head + ": " + truncate(msg, 600)
 	}
-	return fmt.Sprintf("%s: ClientError: %v", name, err)
+	line := fmt.Sprintf("%s: ClientError: %v", name, err)
+	return []string{line}, line
 }
 
 // runTransform runs a stored transform job: list the input objects, start
@@ -387,10 +390,12 @@ func (s *Service) runTransform(ctx context.Context, jr *jobRun, name string) err
 		if err == nil {
 			return
 		}
-		line := objectFailure(obj.Name, err)
-		lg.printf("%s", line)
+		lines, reason := objectFailure(obj.Name, err)
+		for _, l := range lines {
+			lg.printf("%s", l)
+		}
 		mu.Lock()
-		failures = append(failures, line)
+		failures = append(failures, reason)
 		mu.Unlock()
 	}
 	opts := batch.Options{

@@ -71,11 +71,40 @@ func (h *HTTPInvoker) Invoke(ctx context.Context, body []byte) ([]byte, error) {
 			// The container refused the request (413, 415, 400...): it would again.
 			return nil, err
 		}
+		if attempt < h.MaxRetries && !h.wait(ctx, time.Duration(attempt+1)*retryBackoff) {
+			return nil, context.Cause(ctx)
+		}
+	}
+	var se *StatusError
+	if !errors.As(last, &se) {
+		// A request that could not reach the process: if the process has just died,
+		// say so rather than "connection refused".
+		h.wait(ctx, downGrace)
 	}
 	if err := h.down(); err != nil {
 		return nil, err
 	}
 	return nil, last
+}
+
+// retryBackoff spaces the retries of a request; downGrace is how long a request that
+// could not reach the process waits to learn whether the process has ended.
+const (
+	retryBackoff = 100 * time.Millisecond
+	downGrace    = 2 * time.Second
+)
+
+// wait waits d, or less if the process ends; false if ctx ended.
+func (h *HTTPInvoker) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-h.Down:
+	case <-ctx.Done():
+		return false
+	}
+	return true
 }
 
 func (h *HTTPInvoker) down() error {
