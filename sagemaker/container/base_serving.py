@@ -24,6 +24,25 @@ import traceback
 
 _REASONS = {code: msg for code, (msg, _) in http.server.BaseHTTPRequestHandler.responses.items()}
 
+_MAX_LINE = 65536
+_MAX_HEADERS = 100
+
+
+class _Headers(object):
+    """Request headers: case-insensitive get, the first value of a repeated name."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self):
+        self._d = {}
+
+    def add(self, name, value):
+        self._d.setdefault(name, value)
+
+    def get(self, name, default=None):
+        return self._d.get(name.lower(), default)
+
+
 # Bodies beyond the limit are read and thrown away up to this size, so the connection
 # stays usable and the client sees the 413; beyond it the connection is closed.
 _DRAIN_LIMIT = 256 << 20
@@ -82,17 +101,47 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass  # one line per request is written by _serve
 
-    def do_GET(self):
-        self._serve()
+    def handle_one_request(self):
+        # A small HTTP/1.x request parser: the standard one (email.feedparser) costs
+        # more than the rest of a request's handling.
+        try:
+            line = self.rfile.readline(_MAX_LINE + 1)
+            if not line:
+                self.close_connection = True
+                return
+            parts = line.decode("latin-1").split()
+            if len(line) > _MAX_LINE or len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+                self._reject(400, "Bad Request: malformed request line")
+                return
+            self.command, self.path, self.request_version = parts
+            headers = _Headers()
+            for _ in range(_MAX_HEADERS + 1):
+                h = self.rfile.readline(_MAX_LINE + 1)
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                name, sep, value = h.decode("latin-1").partition(":")
+                if not sep or len(h) > _MAX_LINE:
+                    self._reject(400, "Bad Request: malformed header")
+                    return
+                headers.add(name.strip().lower(), value.strip())
+            else:
+                self._reject(431, "Request Header Fields Too Large")
+                return
+            self.headers = headers
+            conn = headers.get("Connection", "").lower()
+            if self.request_version == "HTTP/1.0":
+                self.close_connection = conn != "keep-alive"
+            else:
+                self.close_connection = conn == "close"
+                if headers.get("Expect", "").lower() == "100-continue":
+                    self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self._serve()
+        except (socket.timeout, ConnectionError):
+            self.close_connection = True
 
-    def do_POST(self):
-        self._serve()
-
-    def do_PUT(self):
-        self._serve()
-
-    def do_DELETE(self):
-        self._serve()
+    def _reject(self, status, message):
+        self.close_connection = True
+        self._send(Reply(status, (message + "\n").encode(), "text/plain; charset=utf-8"))
 
     def _read_body(self):
         """Returns (body, too_large); body is None when the request is malformed."""

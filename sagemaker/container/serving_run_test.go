@@ -475,6 +475,34 @@ func TestServingHandlers(t *testing.T) {
 	if r.status != 200 || r.body != "with attributes" || r.header.Get("X-Amzn-SageMaker-Custom-Attributes") != "trace=1" {
 		t.Errorf("custom attributes: %+v", r)
 	}
+	t.Run("raw HTTP", func(t *testing.T) {
+		for _, c := range []struct{ request, want string }{
+			{"garbage\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+			{"GET /ping HTTP/2.0\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+			{"GET /ping HTTP/1.1\r\nno colon\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+			{"POST /invocations HTTP/1.1\r\nContent-Length: x\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+			{"POST /invocations HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+			// HTTP/1.0 closes after the response; Expect: 100-continue gets its interim answer.
+			{"POST /invocations HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\nhi",
+				"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 8\r\nConnection: close\r\n\r\np:str:hi"},
+			{"POST /invocations HTTP/1.1\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+				"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"},
+		} {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Write([]byte(c.request)); err != nil {
+				t.Fatal(err)
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			got, _ := io.ReadAll(conn) // each case ends with the server closing
+			conn.Close()
+			if !strings.HasPrefix(string(got), c.want) {
+				t.Errorf("%q: got %q, want %q...", c.request, got, c.want)
+			}
+		}
+	})
 	r = s.do(t, http.MethodGet, "/execution-parameters", nil)
 	if r.status != 200 || r.contentType != "application/json" ||
 		!strings.Contains(r.body, `"MaxConcurrentTransforms":3`) || !strings.Contains(r.body, `"BatchStrategy":"SINGLE_RECORD"`) {
