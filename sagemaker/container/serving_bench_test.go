@@ -74,3 +74,36 @@ func benchTarGz(b *testing.B, files map[string]string) []byte {
 	}
 	return []byte(buf.String())
 }
+
+// BenchmarkXGBoostServerInvoke measures the XGBoost algorithm server as a batch
+// transform uses it: MULTI_RECORD requests of 1,000 CSV rows (about 30 kB) with
+// SAGEMAKER_BATCH set, from GOMAXPROCS clients against one worker per CPU.
+//
+//	go test -run XXX -bench BenchmarkXGBoostServerInvoke -benchtime 3s ./sagemaker/container/
+func BenchmarkXGBoostServerInvoke(b *testing.B) {
+	if testing.Short() {
+		b.Skip("starts Python servers")
+	}
+	l, ml := prepare(b, xgboostImage, xgboostModelTarGz(b, "reg:squarederror"), map[string]string{"SAGEMAKER_BATCH": "true"}, nil)
+	s := startServer(b, l, ml)
+	const rows = 1000
+	body := strings.Repeat("0.51234,0.25678,0.75912\n", rows)
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodPost, s.url+"/invocations", strings.NewReader(body))
+			req.Header.Set("Content-Type", "text/csv")
+			resp, err := s.client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "records/s")
+}
