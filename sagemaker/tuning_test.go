@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepwise-dev/stepwise/api"
 	"github.com/stepwise-dev/stepwise/engine"
 	"github.com/stepwise-dev/stepwise/internal/clock"
 	"github.com/stepwise-dev/stepwise/internal/sampledata"
@@ -690,4 +691,35 @@ func TestTuningMaxRuntime(t *testing.T) {
 		d.ConsumedResources.RuntimeInSeconds != 121 {
 		t.Fatalf("%s %+v %+v", d.HyperParameterTuningJobStatus, d.TrainingJobStatusCounters, d.ConsumedResources)
 	}
+}
+
+// FuzzPlanTuning: no CreateHyperParameterTuningJob request, however malformed, makes
+// its checks panic; an accepted one plans at least one training job.
+func FuzzPlanTuning(f *testing.F) {
+	f.Add(`{"HyperParameterTuningJobName":"a","HyperParameterTuningJobConfig":{"Strategy":"Random","ResourceLimits":{"MaxParallelTrainingJobs":1,"MaxNumberOfTrainingJobs":2},
+"HyperParameterTuningJobObjective":{"Type":"Minimize","MetricName":"m"},"ParameterRanges":{"IntegerParameterRanges":[{"Name":"n","MinValue":"1","MaxValue":"3"}]}},
+"TrainingJobDefinition":{"AlgorithmSpecification":{"TrainingImage":"i","TrainingInputMode":"File","MetricDefinitions":[{"Name":"m","Regex":"m=(\\S+)"}]},
+"RoleArn":"arn:aws:iam::123456789012:role/R","OutputDataConfig":{"S3OutputPath":"s3://b/o"},"ResourceConfig":{"InstanceType":"ml.m5.large","InstanceCount":1},"StoppingCondition":{}}}`)
+	f.Add(`{"HyperParameterTuningJobName":"a","HyperParameterTuningJobConfig":{"Strategy":"Grid","ResourceLimits":{"MaxParallelTrainingJobs":1},
+"ParameterRanges":{"CategoricalParameterRanges":[{"Name":"n","Values":["1","2"]}]}},"TrainingJobDefinitions":[{"DefinitionName":"d","TuningObjective":{"Type":"Maximize","MetricName":"validation:auc"},
+"AlgorithmSpecification":{"TrainingImage":"x/sagemaker-xgboost:1.5-1","TrainingInputMode":"File"},"RoleArn":"arn:aws:iam::123456789012:role/R","OutputDataConfig":{"S3OutputPath":"s3://b/o"},"ResourceConfig":{},"StoppingCondition":{}}]}`)
+	f.Add(`{"HyperParameterTuningJobConfig":{"ParameterRanges":{"ContinuousParameterRanges":[{"ScalingType":"ReverseLogarithmic","MinValue":"0","MaxValue":"0.99"}]}},"TrainingJobDefinitions":[{}]}`)
+	s := New(Config{})
+	f.Fuzz(func(t *testing.T, body string) {
+		var in CreateHyperParameterTuningJobInput
+		if api.DecodeJSON([]byte(body), &in) != nil {
+			return
+		}
+		plan, err := s.planTuning(&in, 1)
+		if err != nil {
+			return
+		}
+		if plan.maxJobs < 1 || plan.parallel < 1 || len(plan.strategies) != len(plan.defs) {
+			t.Fatalf("plan %+v", plan)
+		}
+		d := &tuningDoc{}
+		if _, ok := s.propose(d, plan); !ok {
+			t.Fatal("an accepted tuning job proposes no training job")
+		}
+	})
 }
