@@ -296,6 +296,9 @@ func (s *Service) countTuning(d *tuningDoc, plan *tuningPlan) {
 	var tc TrainingJobStatusCounters
 	var oc ObjectiveStatusCounters
 	for _, c := range d.Tuner.Children {
+		if !c.Created && c.Status == "" {
+			continue // recorded, not created yet
+		}
 		switch c.Status {
 		case statusCompleted:
 			tc.Completed++
@@ -307,11 +310,6 @@ func (s *Service) countTuning(d *tuningDoc, plan *tuningPlan) {
 			}
 		case statusStopped:
 			tc.Stopped++
-		case "":
-			if !c.Created {
-				continue // not created yet
-			}
-			tc.InProgress++
 		default:
 			tc.InProgress++
 		}
