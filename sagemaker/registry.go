@@ -1026,9 +1026,9 @@ func (s *Service) CreateModelPackage(ctx context.Context, in *CreateModelPackage
 }
 
 // samePackageRequest finds the package an earlier request with the same ClientToken
-// (or the same Step Functions task attempt) created. The same token with another
-// target is a ConflictException... only where SageMaker could tell: a token is
-// matched within the group or name asked for.
+// (or the same Step Functions task attempt, dispatched again after a restart) created
+// in the group or under the name asked for; CreateModelPackage then returns its ARN
+// instead of registering another version.
 func (s *Service) samePackageRequest(ctx context.Context, in *CreateModelPackageInput, taskKey string) (*packageState, error) {
 	if in.ClientToken == "" && taskKey == "" {
 		return nil, nil
