@@ -135,6 +135,23 @@ func waitExit(t *testing.T, s *server) (int, string) {
 	return code, s.out.String()
 }
 
+// waitLog waits until the process's output contains want: the output reaches the test
+// through a pipe, after the HTTP response.
+func (s *server) waitLog(t testing.TB, want string) bool {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(s.out.String(), want) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-s.done:
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return true
+}
+
 type reply struct {
 	status      int
 	body        string
@@ -280,7 +297,7 @@ func TestServingSKLearnSeedInference(t *testing.T) {
 	if r = s.do(t, http.MethodGet, "/execution-parameters", nil); r.status != 404 {
 		t.Errorf("execution-parameters without execution_parameters_fn: %+v", r)
 	}
-	if !strings.Contains(s.out.String(), `"POST /invocations" 500`) {
+	if !s.waitLog(t, `"POST /invocations" 500`) {
 		t.Errorf("no request log line:\n%s", s.out.String())
 	}
 }
@@ -316,7 +333,7 @@ func TestServingSKLearnDefaults(t *testing.T) {
 	env := map[string]string{"SAGEMAKER_PROGRAM": "serve.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code", "SAGEMAKER_MODEL_SERVER_WORKERS": "2"}
 	l, ml := prepare(t, sklearnImage, model, env, nil)
 	s := startServer(t, l, ml)
-	if !strings.Contains(s.out.String(), "(2 workers)") {
+	if !s.waitLog(t, "(2 workers)") {
 		t.Errorf("startup log:\n%s", s.out.String())
 	}
 
@@ -418,7 +435,7 @@ func TestServingSKLearnSingleRowCSVSqueezeQuirk(t *testing.T) {
 	if r.status != 500 || !strings.Contains(r.body, "Expected 2D array, got 1D array instead") {
 		t.Fatalf("%+v", r)
 	}
-	if !strings.Contains(s.out.String(), "Traceback") {
+	if !s.waitLog(t, "Traceback") {
 		t.Errorf("no traceback in the log:\n%s", s.out.String())
 	}
 }
