@@ -163,10 +163,9 @@ func TestSeed004ModelRegistry(t *testing.T) {
 	// real output field, the metrics file's ContentType (required by SageMaker), and
 	// registration as aws-sdk:sagemaker:createModelPackage.
 	//
-	// The scikit-learn image has both python and python3; stepwise's stand-in for it
-	// runs commands from the host's PATH, which has only python3, so the test runs the
-	// scripts with python3 until the image profile provides python.
-	fixed := strings.ReplaceAll(seed004Definition(t, "mlops-pipeline.fixed.asl.json"), `"python",`, `"python3",`)
+	// The entrypoints say "python", as the scikit-learn image has it (the stand-in
+	// provides it too).
+	fixed := seed004Definition(t, "mlops-pipeline.fixed.asl.json")
 	d = run("MLOpsPipelineFraudDetection", fixed, "run-1")
 	if d["status"] != "SUCCEEDED" {
 		for _, j := range []string{"run-1", "evaluation-job-run-1"} {

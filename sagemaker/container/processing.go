@@ -126,5 +126,8 @@ func PrepareProcessing(mlDir string, p *Processing, prof Profile) (*Launch, erro
 	if p.Region != "" {
 		env["AWS_REGION"] = p.Region
 	}
+	if err := installImageCommands(mlDir, prof, env); err != nil {
+		return nil, err
+	}
 	return &Launch{Command: command, Env: env, WorkDir: SandboxRoot}, nil
 }
