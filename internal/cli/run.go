@@ -149,6 +149,7 @@ func runFile(file string, o runOptions, stdin io.Reader, stdout, stderr io.Write
 	reg := integrations.NewRegistry()
 	jobs := &lazyJobs{dataDir: o.dataDir, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	reg.HandlePrefix(sagemaker.IntegrationPrefix, jobs)
+	reg.HandlePrefix(sagemaker.SDKIntegrationPrefix, jobs)
 	var tasks engine.Tasks = reg
 	if o.mockConfig != "" {
 		b, err := os.ReadFile(o.mockConfig)
