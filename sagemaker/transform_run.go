@@ -288,7 +288,9 @@ func objectFailure(name string, err error) (logLines []string, reason string) {
 // InstanceCount serving processes of the model, send every object's records through
 // them, and publish each object's results once all of them are in.
 func (s *Service) runTransform(ctx context.Context, jr *jobRun, name string) error {
-	rec, _, err := loadRecord[transformDoc](ctx, s.cfg.Store, kindTransform, name)
+	// A stop can come before the run reads anything: the reads must not fail for it,
+	// or the job would stay Stopping.
+	rec, _, err := loadRecord[transformDoc](context.WithoutCancel(ctx), s.cfg.Store, kindTransform, name)
 	if err != nil {
 		return err
 	}
@@ -309,7 +311,10 @@ func (s *Service) runTransform(ctx context.Context, jr *jobRun, name string) err
 		return s.endTransform(name, statusStopped, "", true)
 	}
 
-	model, err := s.loadModel(ctx, job.ModelName)
+	if ctx.Err() != nil {
+		return interrupted()
+	}
+	model, err := s.loadModel(context.WithoutCancel(ctx), job.ModelName)
 	if err != nil {
 		return s.endTransform(name, statusFailed, "ClientError: "+errorMessage(err), false)
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,8 +20,15 @@ import (
 
 const xgboostImage = "246618743249.dkr.ecr.us-west-2.amazonaws.com/sagemaker-xgboost:1.5-1"
 
+func decodeJSON(t testing.TB, s string, into any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), into); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // tarGz packs files into a model.tar.gz.
-func tarGz(t *testing.T, files map[string][]byte) []byte {
+func tarGz(t testing.TB, files map[string][]byte) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
@@ -39,7 +47,7 @@ func tarGz(t *testing.T, files map[string][]byte) []byte {
 // xgbTransformModel trains a small XGBoost regressor (y = 2*x0 + x1) with Debian's
 // xgboost, stores it as the built-in algorithm does (xgboost-model in model.tar.gz) and
 // creates the model name over the XGBoost image.
-func (e *env) xgbTransformModel(t *testing.T, name string) {
+func (e *env) xgbTransformModel(t testing.TB, name string) {
 	t.Helper()
 	dir := t.TempDir()
 	out, err := exec.Command("/usr/bin/python3", "-c", `import sys, numpy as np, xgboost as xgb
@@ -54,7 +62,7 @@ bst.save_model(sys.argv[1])`, filepath.Join(dir, "xgboost-model")).CombinedOutpu
 	m, _ := os.ReadFile(filepath.Join(dir, "xgboost-model"))
 	e.put(t, "s3://models/"+name+"/model.tar.gz", tarGz(t, map[string][]byte{"xgboost-model": m}))
 	var in CreateModelInput
-	mustJSON(t, `{"ModelName":"`+name+`","ExecutionRoleArn":"`+role+`",
+	decodeJSON(t, `{"ModelName":"`+name+`","ExecutionRoleArn":"`+role+`",
   "PrimaryContainer":{"Image":"`+xgboostImage+`","ModelDataUrl":"s3://models/`+name+`/model.tar.gz"}}`, &in)
 	if _, err := e.svc.CreateModel(t.Context(), &in); err != nil {
 		t.Fatal(err)
@@ -389,5 +397,64 @@ func TestTransformSyncIntegration(t *testing.T) {
 	res, _ = e.runMachine(t, def, `{"name":"sync-2","input":"s3://data/missing/"}`)
 	if res.Error != "States.TaskFailed" || !strings.Contains(res.Cause, `"TransformJobStatus":"Failed"`) {
 		t.Fatalf("failed job: %s %s", res.Error, res.Cause)
+	}
+}
+
+// TestTransformInstancesManifestStopRestart: two instances share a manifest's objects;
+// StopTransformJob stops a job; a job running when the server stops runs again from
+// the beginning when it starts.
+func TestTransformInstancesManifestStopRestart(t *testing.T) {
+	needPython(t, "xgboost", "numpy")
+	t.Parallel()
+	e := newEnv(t)
+	e.bucket(t, "out")
+	e.xgbTransformModel(t, "xgb")
+	inputs := map[string][]byte{}
+	for i := range 4 {
+		inputs[fmt.Sprintf("part-%d.csv", i)] = features(100+i, i)
+		e.put(t, fmt.Sprintf("s3://data/parts/part-%d.csv", i), inputs[fmt.Sprintf("part-%d.csv", i)])
+	}
+	e.put(t, "s3://data/m.manifest", []byte(`[{"prefix":"s3://data/parts/"},"part-0.csv","part-1.csv","part-2.csv","part-3.csv"]`))
+	in := transformRequest(t, "tj-two", "xgb", "s3://data/m.manifest", "s3://out/two", `,"MaxConcurrentTransforms":1`)
+	in.TransformInput.DataSource.S3DataSource.S3DataType = "ManifestFile"
+	*in.TransformResources.InstanceCount = 2
+	if _, err := e.svc.CreateTransformJob(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	j := e.waitTransform(t, "tj-two")
+	log := e.log(t, kindTransform, "tj-two")
+	if j.TransformJobStatus != statusCompleted || !strings.Contains(log, "[instance 1] ") || !strings.Contains(log, "[instance 2] ") {
+		t.Fatalf("%s: %s\n%s", j.TransformJobStatus, j.FailureReason, log)
+	}
+	for name, body := range inputs {
+		checkPredictions(t, e.get(t, "s3://out/two/"+name+".out"), body)
+	}
+
+	// Stopped while its serving process starts.
+	if _, err := e.svc.CreateTransformJob(t.Context(), transformRequest(t, "tj-stop", "xgb", "s3://data/parts/", "s3://out/stop", "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.StopTransformJob(t.Context(), &StopTransformJobInput{TransformJobName: "tj-stop"}); err != nil {
+		t.Fatal(err)
+	}
+	if j := e.waitTransform(t, "tj-stop"); j.TransformJobStatus != statusStopped || j.TransformEndTime.IsZero() {
+		t.Fatalf("stop: %s %q", j.TransformJobStatus, j.FailureReason)
+	}
+
+	// The server stops while the job's serving process starts; the next start runs it.
+	if _, err := e.svc.CreateTransformJob(t.Context(), transformRequest(t, "tj-restart", "xgb", "s3://data/parts/", "s3://out/restart", "")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	j = e.waitTransform(t, "tj-restart")
+	rec, _, _ := loadRecord[transformDoc](t.Context(), e.st, kindTransform, "tj-restart")
+	if j.TransformJobStatus != statusCompleted || rec.Restarts != 1 || !strings.Contains(e.log(t, kindTransform, "tj-restart"), "running it again from the beginning") {
+		t.Fatalf("restart: %s %q restarts=%d", j.TransformJobStatus, j.FailureReason, rec.Restarts)
+	}
+	for name, body := range inputs {
+		checkPredictions(t, e.get(t, "s3://out/restart/"+name+".out"), body)
 	}
 }
