@@ -660,5 +660,4 @@ func (s *Service) registerEndpoints() {
 			return nil
 		},
 	})
-	context.AfterFunc(s.ctx, func() { fleetManagers.Delete(s) })
 }

@@ -32,18 +32,8 @@ type fleetManager struct {
 	eps map[string]*liveEndpoint
 }
 
-// fleetManagers maps each Service to its fleet manager (the service's struct is shared
-// by every area of the package; the endpoint state lives here).
-var fleetManagers sync.Map
-
 // fleets returns the service's fleet manager.
-func (s *Service) fleets() *fleetManager {
-	if m, ok := fleetManagers.Load(s); ok {
-		return m.(*fleetManager)
-	}
-	m, _ := fleetManagers.LoadOrStore(s, &fleetManager{s: s, eps: map[string]*liveEndpoint{}})
-	return m.(*fleetManager)
-}
+func (s *Service) fleets() *fleetManager { return s.fleet }
 
 // liveEndpoint is an endpoint this process serves (or is bringing up).
 type liveEndpoint struct {

@@ -418,10 +418,7 @@ type ModelPackageStateChange struct {
 	Time     time.Time
 }
 
-// packageHooks holds, per service, the functions told of package state changes. It
-// lives here rather than in Service so that this area stays in its own files.
-var packageHooks sync.Map // *Service -> *hookList
-
+// hookList holds the functions told of package state changes (Service.packageHooks).
 type hookList struct {
 	mu  sync.Mutex
 	fns []func(context.Context, ModelPackageStateChange)
@@ -431,19 +428,14 @@ type hookList struct {
 // after a model package is created or its approval status changes. EventBridge's
 // "SageMaker Model Package State Change" events plug in here.
 func (s *Service) OnModelPackageStateChange(fn func(context.Context, ModelPackageStateChange)) {
-	v, _ := packageHooks.LoadOrStore(s, &hookList{})
-	h := v.(*hookList)
+	h := &s.packageHooks
 	h.mu.Lock()
 	h.fns = append(h.fns, fn)
 	h.mu.Unlock()
 }
 
 func (s *Service) packageChanged(ctx context.Context, prev string, p *ModelPackage) {
-	v, ok := packageHooks.Load(s)
-	if !ok {
-		return
-	}
-	h := v.(*hookList)
+	h := &s.packageHooks
 	h.mu.Lock()
 	fns := slices.Clone(h.fns)
 	h.mu.Unlock()

@@ -73,6 +73,9 @@ type Service struct {
 	kinds   map[string]*kindOps
 	order   []string // kinds in registration order, for Start
 
+	fleet        *fleetManager // the endpoints this process serves
+	packageHooks hookList      // told of model package state changes
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -98,6 +101,7 @@ func New(cfg Config) *Service {
 	s := &Service{cfg: cfg, log: cfg.Logger, running: map[string]*jobRun{}, waiters: map[string][]chan struct{}{},
 		ops: map[string]api.JSONHandler{}, actions: map[string]actionFunc{}, kinds: map[string]*kindOps{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.fleet = &fleetManager{s: s, eps: map[string]*liveEndpoint{}}
 	s.registerTraining()
 	s.registerProcessing()
 	s.registerModels()
