@@ -1,6 +1,7 @@
 package sagemaker
 
 import (
+	"fmt"
 	"github.com/stepwise-dev/stepwise/internal/sampledata"
 	"os"
 	"os/exec"
@@ -141,4 +142,35 @@ func keys[V any](m map[string]V) []string {
 		ks = append(ks, k)
 	}
 	return ks
+}
+
+// A Stop that lands right after Create, before the job's run has read its record,
+// still ends the job Stopped (the read used to fail on the cancelled run and leave the
+// job Stopping until the next server start).
+func TestStopRightAfterCreate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.seedData(t, "stopfast")
+	e.put(t, "s3://stopfast/processed-data/train_processed.csv", sampledata.Housing(50, 3))
+	for i := range 8 {
+		tname, pname := fmt.Sprintf("stop-train-%d", i), fmt.Sprintf("stop-proc-%d", i)
+		if _, err := e.svc.CreateTrainingJob(t.Context(), seedTraining(t, tname, "stopfast")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.StopTrainingJob(t.Context(), &StopTrainingJobInput{TrainingJobName: tname}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.CreateProcessingJob(t.Context(), seedProcessing(t, pname, "stopfast")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.StopProcessingJob(t.Context(), &StopProcessingJobInput{ProcessingJobName: pname}); err != nil {
+			t.Fatal(err)
+		}
+		if j := e.waitTraining(t, tname); j.TrainingJobStatus != statusStopped {
+			t.Fatalf("%s: %s %q", tname, j.TrainingJobStatus, j.FailureReason)
+		}
+		if j := e.waitProcessing(t, pname); j.ProcessingJobStatus != statusStopped {
+			t.Fatalf("%s: %s %q", pname, j.ProcessingJobStatus, j.FailureReason)
+		}
+	}
 }

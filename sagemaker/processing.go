@@ -266,7 +266,9 @@ func hostPath(mlDir, sandbox string) string {
 // runProcessing runs a stored processing job: stage the inputs at their LocalPaths, run
 // the entrypoint, upload the outputs (EndOfJob, on success).
 func (s *Service) runProcessing(ctx context.Context, jr *jobRun, name string) error {
-	rec, _, err := loadRecord[ProcessingJob](ctx, s.cfg.Store, kindProcessing, name)
+	// A stop can come before the run reads anything: the read must not fail for it, or
+	// the job would stay Stopping (the cancelled context is seen below).
+	rec, _, err := loadRecord[ProcessingJob](context.WithoutCancel(ctx), s.cfg.Store, kindProcessing, name)
 	if err != nil {
 		return err
 	}
@@ -315,6 +317,9 @@ func (s *Service) runProcessing(ctx context.Context, jr *jobRun, name string) er
 		maxRuntime = job.StoppingCondition.MaxRuntimeInSeconds
 	}
 	mem, cpus := instanceResources(p.InstanceType)
+	if ctx.Err() != nil {
+		return s.processingInterrupted(name)
+	}
 	started := s.cfg.Clock.Now()
 	s.processingUpdate(name, func(j *ProcessingJob) { j.ProcessingStartTime = api.NewTimestamp(started) })
 	logNotes(logPath, launch.Notes)
@@ -327,10 +332,10 @@ func (s *Service) runProcessing(ctx context.Context, jr *jobRun, name string) er
 	}
 	exitMessage, reason := container.ProcessingOutcome(mlDir, res.ExitCode)
 	switch {
-	case res.Err != nil:
-		return s.endProcessing(name, statusFailed, "ClientError: the processing container could not be started: "+res.Err.Error(), exitMessage, started)
 	case res.Stopped || jr.stopRequested():
 		return s.endProcessing(name, statusStopped, "", exitMessage, started)
+	case res.Err != nil:
+		return s.endProcessing(name, statusFailed, "ClientError: the processing container could not be started: "+res.Err.Error(), exitMessage, started)
 	case res.TimedOut:
 		return s.endProcessing(name, statusStopped, fmt.Sprintf("MaxRuntimeExceeded: the processing job ran longer than the MaxRuntimeInSeconds of its StoppingCondition (%d seconds) and was stopped.", maxRuntime), exitMessage, started)
 	case res.OutOfMemory:

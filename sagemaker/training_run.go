@@ -21,7 +21,9 @@ import (
 // runTraining runs a stored training job from the beginning to its end: lay out
 // /opt/ml, stage the channels, run the image's program, upload the artifacts.
 func (s *Service) runTraining(ctx context.Context, jr *jobRun, name string) error {
-	rec, _, err := loadRecord[TrainingJob](ctx, s.cfg.Store, kindTraining, name)
+	// A stop can come before the run reads anything: the read must not fail for it, or
+	// the job would stay Stopping (the cancelled context is seen below).
+	rec, _, err := loadRecord[TrainingJob](context.WithoutCancel(ctx), s.cfg.Store, kindTraining, name)
 	if err != nil {
 		return err
 	}
@@ -112,11 +114,11 @@ func (s *Service) runTraining(ctx context.Context, jr *jobRun, name string) erro
 	}
 	metrics := scanner.Final()
 	switch {
-	case res.Err != nil:
-		return s.endTraining(name, statusFailed, secFailed, "ClientError: the training program could not be started: "+res.Err.Error(), metrics, started)
 	case res.Stopped || jr.stopRequested():
 		s.uploadTraining(ctx, &job, mlDir)
 		return s.endTraining(name, statusStopped, secStopped, "", metrics, started)
+	case res.Err != nil:
+		return s.endTraining(name, statusFailed, secFailed, "ClientError: the training program could not be started: "+res.Err.Error(), metrics, started)
 	case res.TimedOut:
 		s.uploadTraining(ctx, &job, mlDir)
 		return s.endTraining(name, statusStopped, secMaxRuntimeExceeded,
