@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -116,7 +117,20 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// cgroupName turns a job ID into a cgroup directory name.
+// cgroupID names a job's cgroup: its ID and a hash of its directory. Two servers (or
+// tests) on one machine running a job of the same ID never share a cgroup, which would
+// let one kill the other's job as a leftover; the same job of the same server after a
+// restart has the same directory and finds its leftover.
+func cgroupID(id, mlDir string) string {
+	if mlDir == "" {
+		return id
+	}
+	h := fnv.New32a()
+	h.Write([]byte(mlDir))
+	return fmt.Sprintf("%s.%08x", id, h.Sum32())
+}
+
+// cgroupName turns a job's cgroup ID into a cgroup directory name.
 func cgroupName(id string) string {
 	b := []byte(id)
 	for i, c := range b {

@@ -196,7 +196,7 @@ func (j *job) run(argv, env []string, dir string) error {
 	var cgFD *os.File
 	rlimit := spec.MemoryBytes > 0
 	if j.r.cg != nil {
-		cg, err := j.r.cg.create(spec.ID, spec.MemoryBytes, spec.CPUs)
+		cg, err := j.r.cg.create(cgroupID(spec.ID, spec.MLDir), spec.MemoryBytes, spec.CPUs)
 		if err != nil {
 			j.log.Warn("no cgroup for job: memory capped with RLIMIT_AS", "err", err)
 		} else {

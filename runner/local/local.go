@@ -158,12 +158,13 @@ func (r *Runner) Limits() string {
 // process died, and removes its cgroup; it does nothing when there is none. Sandboxed jobs
 // cannot outlive the server (bubblewrap kills its namespace when its parent dies); a plain
 // job's leader dies with the server (parent-death signal) but its children are found only
-// through the job's cgroup, so without cgroups they can survive.
-func (r *Runner) KillLeftover(id string) error {
+// through the job's cgroup, so without cgroups they can survive. id and mlDir are the
+// job's Spec.ID and Spec.MLDir.
+func (r *Runner) KillLeftover(id, mlDir string) error {
 	if r.cg == nil {
 		return nil
 	}
-	return r.cg.killLeftover(id)
+	return r.cg.killLeftover(cgroupID(id, mlDir))
 }
 
 // Start starts a job. ctx bounds only the start: the job runs until it ends, its

@@ -474,7 +474,7 @@ func TestCPULimitIsWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitLine(t, job, "started")
-	v2, v1 := r.cg.dirsFor(s.ID)
+	v2, v1 := r.cg.dirsFor(cgroupID(s.ID, s.MLDir))
 	var got string
 	if v2 != "" {
 		b, _ := os.ReadFile(filepath.Join(v2, "cpu.max"))
@@ -611,15 +611,25 @@ func TestKillLeftoverEndsAJobOfAPreviousServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitLine(t, job, "started")
-	// A new server finds the job's cgroup by its ID.
-	if err := newRunner(t, Options{Unsandboxed: true}).KillLeftover(s.ID); err != nil {
+	// Another server's job of the same ID (in another directory) is not this one.
+	other := newRunner(t, Options{Unsandboxed: true})
+	if err := other.KillLeftover(s.ID, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-job.Done():
+		t.Fatalf("a job of the same ID elsewhere killed this one: %+v", job.Wait())
+	default:
+	}
+	// A new server finds the job's cgroup by its ID and directory.
+	if err := other.KillLeftover(s.ID, s.MLDir); err != nil {
 		t.Fatal(err)
 	}
 	if res := job.Wait(); res.ExitCode != 137 {
 		t.Errorf("%+v", res)
 	}
 	processGone(t, m)
-	if err := r.KillLeftover("never-ran"); err != nil {
+	if err := r.KillLeftover("never-ran", t.TempDir()); err != nil {
 		t.Error(err)
 	}
 }
