@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"MapRun", mapRunTests},
 		{"Lease", leaseTests},
 		{"Resource", resourceTests},
+		{"Logs", logTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
