@@ -54,7 +54,10 @@ func (s *Service) getRandomPassword(_ context.Context, in *randomPasswordInput) 
 			return nil, api.ValidationError(api.ConstraintViolation(nil, "excludeCharacters", "Member must have length less than or equal to 4096"))
 		}
 	}
+	// classes are the character types a password must each include; space is allowed
+	// but never required, as in Secrets Manager.
 	var classes []string
+	all := ""
 	add := func(excluded bool, set string) {
 		if excluded {
 			return
@@ -65,7 +68,8 @@ func (s *Service) getRandomPassword(_ context.Context, in *randomPasswordInput) 
 			}
 			return r
 		}, set)
-		if kept != "" {
+		all += kept
+		if kept != "" && set != " " {
 			classes = append(classes, kept)
 		}
 	}
@@ -74,7 +78,7 @@ func (s *Service) getRandomPassword(_ context.Context, in *randomPasswordInput) 
 	add(in.ExcludeNumbers, digits)
 	add(in.ExcludePunctuation, punctuation)
 	add(!in.IncludeSpace, " ")
-	if len(classes) == 0 {
+	if all == "" {
 		return nil, api.NewError("InvalidParameterException", "The password cannot be generated: every character is excluded.")
 	}
 	requireEach := in.RequireEachIncludedType == nil || *in.RequireEachIncludedType
@@ -82,7 +86,6 @@ func (s *Service) getRandomPassword(_ context.Context, in *randomPasswordInput) 
 		return nil, api.NewError("InvalidParameterException",
 			fmt.Sprintf("The password length %d is too short to include a character of each of the %d included types.", length, len(classes)))
 	}
-	all := strings.Join(classes, "")
 	pw := []byte(randomString(all, int(length)))
 	if requireEach {
 		// Put one character of each class at distinct random places.

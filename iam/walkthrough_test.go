@@ -106,7 +106,7 @@ func TestSeedWalkthroughIAM(t *testing.T) {
 	var created struct {
 		Role struct {
 			RoleName, RoleId, Arn, Path, CreateDate string
-			AssumeRolePolicyDocument              map[string]any
+			AssumeRolePolicyDocument                map[string]any
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &created); err != nil {
