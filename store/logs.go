@@ -26,6 +26,8 @@ type LogStore interface {
 	// LogStreamCreate inserts a stream into a group: ErrNotFound without the group; a
 	// taken name returns the existing stream with an error wrapping ErrAlreadyExists.
 	LogStreamCreate(ctx context.Context, params *LogStreamCreateParams) (*LogStream, error)
+	// LogStreamGet returns a stream (ErrNotFound without it or its group).
+	LogStreamGet(ctx context.Context, params *LogStreamGetParams) (*LogStream, error)
 	// LogStreamList lists a group's streams by name or by last event time, a page at a
 	// time (ErrNotFound without the group).
 	LogStreamList(ctx context.Context, params *LogStreamListParams) (*LogStreamListResult, error)
@@ -125,6 +127,12 @@ type LogStreamCreateParams struct {
 	GroupName    string
 	Name         string
 	CreationTime int64
+}
+
+// LogStreamGetParams names a stream.
+type LogStreamGetParams struct {
+	GroupName string
+	Name      string
 }
 
 // LogStreamOrder is how LogStreamList orders streams.

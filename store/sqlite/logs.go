@@ -246,6 +246,12 @@ func (s *Store) LogStreamCreate(ctx context.Context, p *store.LogStreamCreatePar
 	return st, err
 }
 
+// LogStreamGet implements store.LogStore.
+func (s *Store) LogStreamGet(ctx context.Context, p *store.LogStreamGetParams) (*store.LogStream, error) {
+	_, st, err := getLogStream(s.reader(ctx), p.GroupName, p.Name)
+	return st, err
+}
+
 // LogStreamList implements store.LogStore.
 func (s *Store) LogStreamList(ctx context.Context, p *store.LogStreamListParams) (*store.LogStreamListResult, error) {
 	if p.Limit < 0 {
