@@ -86,6 +86,10 @@ func (s *Service) deliverDue(ctx context.Context) (time.Time, error) {
 				delete(s.inflight, name)
 				s.mu.Unlock()
 				s.poke()
+				select {
+				case s.progress <- struct{}{}:
+				default:
+				}
 			}(r.Name, r.Version, dl)
 		}
 		if res.Next == "" {

@@ -75,6 +75,8 @@ type Service struct {
 	stopped  bool
 
 	wake   chan struct{}
+	// progress is signalled after each delivery attempt (tests wait on it).
+	progress chan struct{}
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -104,7 +106,7 @@ func New(cfg Config) *Service {
 		cfg.CatchUpWindow = DefaultCatchUpWindow
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, patterns: map[string]cachedPattern{}, timers: map[string]func() bool{},
-		inflight: map[string]bool{}, wake: make(chan struct{}, 1)}
+		inflight: map[string]bool{}, wake: make(chan struct{}, 1), progress: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
