@@ -74,13 +74,13 @@ type Service struct {
 	started  bool
 	stopped  bool
 
-	wake   chan struct{}
+	wake chan struct{}
 	// progress is signalled after each delivery attempt (tests wait on it).
 	progress chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	once     sync.Once
 }
 
 type cachedPattern struct {
