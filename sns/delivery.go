@@ -133,6 +133,9 @@ func (s *Service) deliverLoop(message, subArn string) {
 		if d == nil {
 			return
 		}
+		if s.attempted != nil {
+			s.attempted <- *d
+		}
 		switch d.Status {
 		case DeliveryDelivered:
 			s.log.Debug("sns: delivered", "message_id", updated.MessageID, "subscription_arn", subArn, "attempts", d.Attempts)

@@ -89,6 +89,9 @@ type Service struct {
 
 	signer *signer
 
+	// attempted, when set (tests), receives each delivery attempt once it is recorded.
+	attempted chan<- Delivery
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
