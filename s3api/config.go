@@ -18,6 +18,9 @@ type BucketConfig struct {
 	Encryption *EncryptionRule `json:"encryption,omitempty"`
 	// Tags are the bucket's tags; nil means none.
 	Tags []Tag `json:"tags,omitempty"`
+	// EventBridge is set by a notification configuration with
+	// <EventBridgeConfiguration/>: object events go to EventBridge.
+	EventBridge bool `json:"eventBridge,omitempty"`
 }
 
 // EncryptionRule is a bucket's default server-side encryption.

@@ -196,6 +196,7 @@ func (s *Service) completeMultipartUpload(ctx context.Context, q *request) error
 		scheme = "https"
 	}
 	q.w.Header().Set("x-amz-server-side-encryption", "AES256")
+	s.objectCreated(ctx, q, info, "CompleteMultipartUpload")
 	return writeXML(q.w, http.StatusOK, completeResult{Xmlns: xmlns, Location: scheme + "://" + q.r.Host + "/" + q.bucket + "/" + urlEncode(q.key),
 		Bucket: q.bucket, Key: q.key, ETag: info.ETag})
 }

@@ -78,6 +78,7 @@ func (s *Service) putObject(ctx context.Context, q *request) error {
 	h.Set("x-amz-server-side-encryption", "AES256")
 	echoChecksum(h, p)
 	q.w.WriteHeader(http.StatusOK)
+	s.objectCreated(ctx, q, info, "PutObject")
 	return nil
 }
 
@@ -409,6 +410,7 @@ func (s *Service) copyObject(ctx context.Context, q *request) error {
 		return s.fail(err, target{bucket: q.bucket, key: q.key})
 	}
 	q.w.Header().Set("x-amz-server-side-encryption", "AES256")
+	s.objectCreated(ctx, q, info, "CopyObject")
 	return writeXML(q.w, http.StatusOK, copyObjectResult{Xmlns: xmlns, LastModified: isoTime(info.LastModified), ETag: info.ETag})
 }
 

@@ -30,6 +30,7 @@ import (
 	"sync"
 
 	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/events"
 	"github.com/stepwise-dev/stepwise/objstore"
 )
 
@@ -53,6 +54,9 @@ type Options struct {
 	// MaxXMLBytes bounds XML request bodies; 0 means DefaultMaxXMLBytes.
 	MaxXMLBytes int64
 	Logger      *slog.Logger
+	// Events receives the "Object Created" events of buckets with EventBridge
+	// notifications enabled (eventbridge.go); nil sends none.
+	Events events.Bus
 }
 
 // Service is the S3 API over one store.
@@ -201,6 +205,9 @@ func (s *Service) bucketOp(ctx context.Context, q *request) error {
 		case q.has("tagging"):
 			q.op("GetBucketTagging")
 			return s.getBucketTagging(ctx, q)
+		case q.has("notification"):
+			q.op("GetBucketNotificationConfiguration")
+			return s.getBucketNotification(ctx, q)
 		case q.has("uploads"):
 			q.op("ListMultipartUploads")
 			return s.listMultipartUploads(ctx, q)
@@ -230,6 +237,9 @@ func (s *Service) bucketOp(ctx context.Context, q *request) error {
 		case q.has("tagging"):
 			q.op("PutBucketTagging")
 			return s.putBucketTagging(ctx, q)
+		case q.has("notification"):
+			q.op("PutBucketNotificationConfiguration")
+			return s.putBucketNotification(ctx, q)
 		case len(q.query) > 0 && !q.has("x-id"):
 			return errNotImplemented("")
 		default:
