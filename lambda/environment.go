@@ -255,7 +255,14 @@ func (e *environment) watch() {
 // function, the server stopping).
 func (e *environment) stop() {
 	e.stopMu.Do(func() { close(e.stopped) })
-	if e.job != nil {
+	if e.job == nil {
+		return
+	}
+	select {
+	case <-e.job.Done():
+		// Never Stop an ended job: runner/local signals process 0 (the caller's own
+		// process group) for a job that could not start.
+	default:
 		e.job.Stop()
 	}
 }
