@@ -21,7 +21,7 @@ type env struct {
 	url string
 }
 
-func newEnv(t *testing.T, clk clock.Clock) *env {
+func newEnv(t *testing.T, clk clock.Clock, opts ...func(*Service)) *env {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"))
 	if err != nil {
@@ -29,6 +29,9 @@ func newEnv(t *testing.T, clk clock.Clock) *env {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	svc := New(Config{Store: st, Clock: clk})
+	for _, o := range opts {
+		o(svc)
+	}
 	if err := svc.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}

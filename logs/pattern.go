@@ -491,13 +491,16 @@ func parseJSONPattern(t string) (*Pattern, error) {
 	if len(toks) < 2 || toks[0].text != "{" || toks[len(toks)-1].text != "}" || toks[len(toks)-1].kind != tokPunct {
 		return nil, errors.New("a JSON pattern is enclosed in { }")
 	}
+	sels := map[string][]selStep{}
 	p := &parser{toks: toks[1 : len(toks)-1], operand: func(t token) (string, error) {
 		if t.kind != tokSel {
 			return "", fmt.Errorf("expected a selector such as $.field, found %q", t.text)
 		}
-		if _, err := parseSelector(t.text); err != nil {
+		steps, err := parseSelector(t.text)
+		if err != nil {
 			return "", err
 		}
+		sels[t.text] = steps
 		return t.text, nil
 	}}
 	c, err := p.parseOr(0)
@@ -518,7 +521,7 @@ func parseJSONPattern(t string) (*Pattern, error) {
 		if dec.Decode(&doc) != nil {
 			return false
 		}
-		return c(func(sel string) (any, bool) { return selectJSON(doc, sel) })
+		return c(func(sel string) (any, bool) { return selectJSON(doc, sels[sel]) })
 	}}, nil
 }
 
@@ -565,11 +568,7 @@ func parseSelector(sel string) ([]selStep, error) {
 	return steps, nil
 }
 
-func selectJSON(doc any, sel string) (any, bool) {
-	steps, err := parseSelector(sel)
-	if err != nil {
-		return nil, false
-	}
+func selectJSON(doc any, steps []selStep) (any, bool) {
 	cur := doc
 	for _, st := range steps {
 		if st.idx >= 0 {

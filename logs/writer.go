@@ -29,6 +29,8 @@ type writer struct {
 	kick    chan struct{}
 
 	flushMu sync.Mutex // one flush at a time, so a stream's batches are stored in order
+
+	onFlush func() // tests: called after each flush of the loop
 }
 
 type streamKey struct{ group, stream string }
@@ -95,15 +97,22 @@ func (w *writer) loop(ctx context.Context, interval time.Duration) {
 	w.mu.Unlock()
 	tick := w.clk.After(interval)
 	for {
+		ticked := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.kick:
 		case <-tick:
-			tick = w.clk.After(interval)
+			ticked = true
 		}
 		if err := w.flush(context.WithoutCancel(ctx)); err != nil {
 			w.log.Error("writing log events", "error", err)
+		}
+		if w.onFlush != nil {
+			w.onFlush()
+		}
+		if ticked {
+			tick = w.clk.After(interval)
 		}
 	}
 }
