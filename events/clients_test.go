@@ -29,6 +29,8 @@ type env struct {
 	sfn    *sfn.Service
 	url    string
 	smArn  string
+	// invoked receives the payloads of Lambda targets.
+	invoked chan string
 }
 
 func newEnv(t *testing.T) *env {
@@ -39,12 +41,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	e := &env{st: st}
-	e.sfn = sfn.New(sfn.Config{Store: st})
-	if err := e.sfn.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.sfn.Stop(context.Background()) })
+	e := &env{st: st, invoked: make(chan string, 10)}
 	e.events = events.New(events.Config{Store: st, Clock: clock.Real{},
 		StartExecution: func(ctx context.Context, arn, name, input string) (string, error) {
 			out, err := e.sfn.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: arn, Name: name, Input: &input})
@@ -52,7 +49,16 @@ func newEnv(t *testing.T) *env {
 				return "", err
 			}
 			return out.ExecutionArn, nil
+		},
+		InvokeFunction: func(_ context.Context, _ string, payload []byte) error {
+			e.invoked <- string(payload)
+			return nil
 		}})
+	e.sfn = sfn.New(sfn.Config{Store: st, Events: e.events})
+	if err := e.sfn.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.sfn.Stop(context.Background()) })
 	if err := e.events.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -344,4 +350,43 @@ func TestDuplicateDeliveryStartsOneExecution(t *testing.T) {
 	}
 	defer func() { _ = svc.Stop(context.Background()) }()
 	e.executions(t, 1)
+}
+
+// TestExecutionStatusChangeEvents: a Standard execution's start and end reach
+// EventBridge as "Step Functions Execution Status Change" events with AWS's detail.
+func TestExecutionStatusChangeEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	if _, err := e.events.PutRule(ctx, &events.PutRuleInput{Name: "ends", EventPattern: `{"source":["aws.states"],
+		"detail-type":["Step Functions Execution Status Change"],"detail":{"status":["SUCCEEDED","RUNNING"],"stateMachineArn":["` + e.smArn + `"]}}`}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.events.PutTargets(ctx, &events.PutTargetsInput{Rule: "ends", Targets: []events.Target{{ID: "fn",
+		Arn: "arn:aws:lambda:us-east-1:123456789012:function:f", InputPath: "$.detail"}}}); err != nil {
+		t.Fatal(err)
+	}
+	in := `{"x":1}`
+	out, err := e.sfn.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: e.smArn, Name: "run-1", Input: &in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string]any{}
+	for range 2 {
+		var d map[string]any
+		select {
+		case p := <-e.invoked:
+			if err := json.Unmarshal([]byte(p), &d); err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("status events: got %v", got)
+		}
+		got[d["status"].(string)] = d
+	}
+	run, end := got["RUNNING"], got["SUCCEEDED"]
+	if run == nil || end == nil || end["executionArn"] != out.ExecutionArn || end["name"] != "run-1" || end["input"] != in ||
+		end["output"] != in || end["stopDate"] == nil || run["stopDate"] != nil || run["output"] != nil {
+		t.Fatalf("events: %v", got)
+	}
 }

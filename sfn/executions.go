@@ -157,6 +157,8 @@ func (s *Service) startExecution(ctx context.Context, in *StartExecutionInput, p
 	if err != nil {
 		return nil, err
 	}
+	s.publishStatus(ctx, &statusChange{ExecutionArn: arn, StateMachineArn: t.sm.ARN, Name: name, Status: "RUNNING",
+		StartDate: now.UnixMilli(), Input: text}, now)
 	s.run(sm, s.params(t, arn, name, input, now, []*engine.Event{started}))
 	return &StartExecutionOutput{ExecutionArn: arn, StartDate: api.NewTimestamp(now)}, nil
 }
@@ -240,6 +242,9 @@ func (s *Service) run(sm *asl.StateMachine, p engine.StartParams) {
 	k := &sink{w: s.writer, arn: p.ExecutionARN, log: s.cfg.Logger}
 	k.seed(p.Resume)
 	p.Sinks = append(p.Sinks, k)
+	if s.cfg.Events != nil {
+		p.Sinks = append(p.Sinks, &statusSink{s: s, p: p})
+	}
 	x := s.eng.Start(s.ctx, sm, p)
 	s.mu.Lock()
 	s.running[p.ExecutionARN] = x

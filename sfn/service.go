@@ -8,6 +8,7 @@ import (
 
 	"github.com/stepwise-dev/stepwise/api"
 	"github.com/stepwise-dev/stepwise/engine"
+	"github.com/stepwise-dev/stepwise/events"
 	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/internal/clock"
 	"github.com/stepwise-dev/stepwise/store"
@@ -23,6 +24,9 @@ type Config struct {
 	Region    string
 	// TokenKey signs task tokens; keep it stable across restarts so callbacks still work.
 	TokenKey []byte
+	// Events receives "Step Functions Execution Status Change" events (events.go); nil
+	// sends none.
+	Events events.Bus
 }
 
 // Service is the Step Functions API and runner.
