@@ -5,27 +5,38 @@
 # examples/ml-pipeline: preprocessing, training, evaluation, deployment of a good enough
 # model, an endpoint; then asks the endpoint for a prediction.
 #
-#   scripts/demo.sh [--keep]     --keep leaves the server running at the end
+#   scripts/demo.sh [--keep] [--min-r2 R2]
 #
-# Needs: go, the aws CLI, python3, and the job runtime `make deps` installs (bubblewrap,
+#   --keep        leave the server running at the end
+#   --min-r2 R2   deploy only a model whose test R² is at least R2 (default 0.7); above
+#                 what the model reaches (try 0.99) the pipeline stops before deploying
+#
+# Needs: go, the aws CLI, python3, curl, and the job runtime `make deps` installs (bubblewrap,
 # Debian's python3 with scikit-learn and pandas). Exits non-zero on any failure.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EXAMPLE="$ROOT/examples/ml-pipeline"
 KEEP=0
-for arg in "$@"; do
-	case "$arg" in
+MIN_R2=0.7
+while (($#)); do
+	case "$1" in
 	--keep) KEEP=1 ;;
+	--min-r2)
+		[[ $# -ge 2 && "$2" =~ ^[0-9]*\.?[0-9]+$ ]] || { echo "demo: --min-r2 needs a number" >&2; exit 2; }
+		MIN_R2=$2
+		shift
+		;;
 	-h | --help)
-		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
-		echo "demo: unknown argument $arg" >&2
+		echo "demo: unknown argument $1" >&2
 		exit 2
 		;;
 	esac
+	shift
 done
 
 if [[ -t 1 ]]; then
@@ -39,7 +50,7 @@ die() {
 	exit 1
 }
 
-for tool in go aws python3; do
+for tool in go aws python3 curl tar; do
 	command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 if ! /usr/bin/python3 -c 'import sklearn, pandas, joblib' 2>/dev/null || ! command -v bwrap >/dev/null; then
@@ -129,8 +140,8 @@ SM_ARN=$(aws stepfunctions create-state-machine --name "ml-pipeline-$RUN" \
 echo "$SM_ARN"
 
 ENDPOINT_NAME="demo-endpoint-$RUN"
-INPUT=$(printf '{"PreprocessingJobName":"demo-preprocess-%s","TrainingJobName":"demo-train-%s","EvaluationJobName":"demo-evaluate-%s","ModelName":"demo-model-%s","EndpointConfigName":"demo-config-%s","EndpointName":"%s","MinR2":0.7}' \
-	"$RUN" "$RUN" "$RUN" "$RUN" "$RUN" "$ENDPOINT_NAME")
+INPUT=$(printf '{"PreprocessingJobName":"demo-preprocess-%s","TrainingJobName":"demo-train-%s","EvaluationJobName":"demo-evaluate-%s","ModelName":"demo-model-%s","EndpointConfigName":"demo-config-%s","EndpointName":"%s","MinR2":%s}' \
+	"$RUN" "$RUN" "$RUN" "$RUN" "$RUN" "$ENDPOINT_NAME" "$MIN_R2")
 EXEC_ARN=$(aws stepfunctions start-execution --state-machine-arn "$SM_ARN" --name "run-$RUN" --input "$INPUT" \
 	--query executionArn --output text)
 
@@ -167,7 +178,11 @@ PY
 	((SECONDS - START < 1800)) || die "the execution still runs after 30 minutes"
 	sleep 2
 done
-[[ "$STATUS" == SUCCEEDED ]] || die "the execution ended $STATUS"
+if [[ "$STATUS" != SUCCEEDED ]]; then
+	ERROR=$(aws stepfunctions describe-execution --execution-arn "$EXEC_ARN" --query error --output text)
+	[[ "$ERROR" == ModelPerformanceInsufficient ]] && die "the model's test R² is below $MIN_R2: it was not deployed"
+	die "the execution ended $STATUS ($ERROR)"
+fi
 printf '%sexecution succeeded in %ds%s\n' "$GREEN" $((SECONDS - START)) "$RESET"
 
 aws stepfunctions describe-execution --execution-arn "$EXEC_ARN" --query output --output text >"$WORK/output.json"
