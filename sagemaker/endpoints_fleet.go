@@ -351,6 +351,7 @@ func (m *fleetManager) newInstance(le *liveEndpoint, f *fleet, pv *ProductionVar
 	opts := servingOptions{
 		Dir:          filepath.Join(m.s.jobDir(kindEndpoint, le.name), fmt.Sprintf("g%d-%s-%d", f.gen, pv.VariantName, index)),
 		InstanceType: pv.InstanceType,
+		OnLine:       m.s.logTo(logGroupEndpoints+le.name, pv.VariantName+"/"+instanceID(le.name+"/"+pv.VariantName, index)),
 		model:        model,
 	}
 	if t := pv.ContainerStartupHealthCheckTimeoutInSeconds; t != nil {

@@ -326,6 +326,7 @@ func (s *Service) runProcessing(ctx context.Context, jr *jobRun, name string) er
 	res, ok := s.runProgram(ctx, jr, &runner.Spec{
 		ID: "processing-" + name, MLDir: mlDir, Command: launch.Command, Env: launch.Env, WorkDir: launch.WorkDir,
 		MemoryBytes: mem, CPUs: cpus, MaxRuntime: time.Duration(maxRuntime) * time.Second, LogPath: logPath,
+		OnLine: s.logTo(logGroupProcessing, jobLogStream(name, started)),
 	})
 	if !ok {
 		return nil // the server is stopping: the job runs again at the next start

@@ -26,6 +26,7 @@ import (
 	"github.com/stepwise-dev/stepwise/api"
 	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/internal/clock"
+	"github.com/stepwise-dev/stepwise/logs"
 	"github.com/stepwise-dev/stepwise/objstore"
 	"github.com/stepwise-dev/stepwise/runner"
 	"github.com/stepwise-dev/stepwise/sagemaker/container"
@@ -49,6 +50,9 @@ type Config struct {
 	// S3_ENDPOINT_URL, so scripts that use boto3 reach the same objects (a func: the
 	// server's port is known only once it listens).
 	S3Endpoint func() string
+	// Logs receives the output of jobs and endpoints (CloudWatch Logs groups
+	// /aws/sagemaker/...); nil writes none.
+	Logs logs.Sink
 }
 
 // Resource kinds in the store.

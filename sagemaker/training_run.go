@@ -85,6 +85,7 @@ func (s *Service) runTraining(ctx context.Context, jr *jobRun, name string) erro
 		return s.endTraining(name, statusFailed, secFailed, "ClientError: "+err.Error(), nil, time.Time{})
 	}
 	stderr := &tail{limit: 16 << 10}
+	logLine := s.logTo(logGroupTraining, jobLogStream(name, s.cfg.Clock.Now()))
 	mem, cpus := instanceResources(job.ResourceConfig.InstanceType)
 	spec := &runner.Spec{
 		ID: "training-" + name, MLDir: mlDir, Command: launch.Command, Env: launch.Env, WorkDir: launch.WorkDir,
@@ -95,6 +96,9 @@ func (s *Service) runTraining(ctx context.Context, jr *jobRun, name string) erro
 			scanner.Scan(line)
 			if stream == "stderr" {
 				stderr.add(line)
+			}
+			if logLine != nil {
+				logLine(stream, line)
 			}
 		},
 	}

@@ -355,10 +355,16 @@ func (s *Service) runTransform(ctx context.Context, jr *jobRun, name string) err
 			if count > 1 {
 				prefix = fmt.Sprintf("[instance %d] ", i+1)
 			}
+			logLine := s.logTo(logGroupTransform, fmt.Sprintf("%s/%s-%d", name, instanceID(name, i+1), s.cfg.Clock.Now().Unix()))
 			instances[i], startErrs[i] = s.startServing(ctx, job.ModelName, servingOptions{
 				Dir: filepath.Join(dir, fmt.Sprintf("instance-%d", i+1)), Env: env, InstanceType: job.TransformResources.InstanceType,
-				OnLine: func(_, line string) { lg.printf("%s%s", prefix, line) },
-				model:  model,
+				OnLine: func(stream, line string) {
+					lg.printf("%s%s", prefix, line)
+					if logLine != nil {
+						logLine(stream, line)
+					}
+				},
+				model: model,
 			})
 		}()
 	}
