@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -324,6 +325,18 @@ func (s *Service) storeMessage(ctx context.Context, topic string, m *Message) (s
 	doc, err := json.Marshal(m)
 	if err != nil {
 		return "", 0, err
+	}
+	// Keep names increasing past those stored before a restart, whatever the clock says.
+	names, err := s.messageNames(ctx, topic)
+	if err != nil {
+		return "", 0, err
+	}
+	if len(names) > 0 {
+		if last, err := strconv.ParseUint(names[len(names)-1][len(topic)+1:], 10, 64); err == nil {
+			s.mu.Lock()
+			s.seq = max(s.seq, last)
+			s.mu.Unlock()
+		}
 	}
 	for {
 		seq := s.nextSeq(m.Timestamp)
