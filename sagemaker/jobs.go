@@ -113,8 +113,9 @@ func update[T any](ctx context.Context, s *Service, kind, name string, fn func(*
 		if err != nil {
 			return err
 		}
+		status := resourceStatus(&rec.Job)
 		_, err = s.cfg.Store.ResourceUpdate(ctx, &store.ResourceUpdateParams{
-			Kind: kind, Name: name, Status: resourceStatus(&rec.Job), Doc: doc, IfVersion: r.Version,
+			Kind: kind, Name: name, Status: status, Doc: doc, IfVersion: r.Version,
 		})
 		if errors.Is(err, store.ErrConflict) {
 			continue
@@ -123,6 +124,7 @@ func update[T any](ctx context.Context, s *Service, kind, name string, fn func(*
 			return err
 		}
 		s.notify(jobKey(kind, name))
+		s.stateChanged(ctx, kind, name, r, status)
 		return nil
 	}
 	return fmt.Errorf("updating %s %s: too many concurrent updates", kind, name)

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/events"
 	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/internal/clock"
 	"github.com/stepwise-dev/stepwise/logs"
@@ -53,6 +54,8 @@ type Config struct {
 	// Logs receives the output of jobs and endpoints (CloudWatch Logs groups
 	// /aws/sagemaker/...); nil writes none.
 	Logs logs.Sink
+	// Events receives the "SageMaker ... State Change" events (events.go); nil sends none.
+	Events events.Bus
 }
 
 // Resource kinds in the store.
@@ -113,6 +116,9 @@ func New(cfg Config) *Service {
 	s.registerTransform()
 	s.registerRegistry()
 	s.registerTuning()
+	if cfg.Events != nil {
+		s.OnModelPackageStateChange(s.publishPackageChange)
+	}
 	return s
 }
 
