@@ -231,10 +231,12 @@ func (s *Service) params(t *target, arn, name string, input any, start time.Time
 	if t.versionARN != "" {
 		smArn = t.versionARN
 	}
-	return engine.StartParams{
+	p := engine.StartParams{
 		ExecutionARN: arn, Name: name, StateMachineARN: smArn, StateMachineName: t.sm.Name,
 		RoleARN: t.config.RoleARN, Type: string(t.config.Type), Input: input, StartTime: start, Resume: resume,
 	}
+	s.logExecution(t, &p) // logging.go
+	return p
 }
 
 // run starts a stored execution whose first events are already committed.

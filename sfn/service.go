@@ -11,6 +11,7 @@ import (
 	"github.com/stepwise-dev/stepwise/events"
 	"github.com/stepwise-dev/stepwise/integrations"
 	"github.com/stepwise-dev/stepwise/internal/clock"
+	"github.com/stepwise-dev/stepwise/logs"
 	"github.com/stepwise-dev/stepwise/store"
 )
 
@@ -24,6 +25,9 @@ type Config struct {
 	Region    string
 	// TokenKey signs task tokens; keep it stable across restarts so callbacks still work.
 	TokenKey []byte
+	// Logs receives the history events of executions whose state machine has a
+	// LoggingConfiguration (logging.go); nil writes none.
+	Logs logs.Sink
 	// Events receives "Step Functions Execution Status Change" events (events.go); nil
 	// sends none.
 	Events events.Bus
