@@ -217,6 +217,15 @@ func (e *environment) spec(doc *functionDoc) *runner.Spec {
 	} {
 		env[k] = v
 	}
+	if s.cfg.Credentials != nil {
+		id, secret, token := s.cfg.Credentials()
+		env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = id, secret
+		if token != "" {
+			env["AWS_SESSION_TOKEN"] = token
+		} else {
+			delete(env, "AWS_SESSION_TOKEN")
+		}
+	}
 	if x := executionEnv(c.Runtime); x != "" {
 		env["AWS_EXECUTION_ENV"] = x
 	}

@@ -120,4 +120,3 @@ func TestStepFunctionsIntegration(t *testing.T) {
 		t.Fatalf("%s %s", res.Status, jsonv.String(res.Output))
 	}
 }
-

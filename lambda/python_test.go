@@ -3,7 +3,9 @@ package lambda
 import (
 	"encoding/base64"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -87,6 +89,14 @@ func TestPythonHandler(t *testing.T) {
 	stream, _ := out["stream"].(string)
 	if streams := e.sink.streams("/aws/lambda/py"); len(streams) != 1 || streams[0] != stream || !strings.Contains(stream, "/[$LATEST]") {
 		t.Errorf("streams %v, context says %q", streams, stream)
+	}
+
+	files, _ := filepath.Glob(filepath.Join(e.dir, "lambda", "logs", "py", "*.log"))
+	if len(files) != 1 {
+		t.Fatalf("log files %v", files)
+	}
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), "START RequestId: "+id) || !strings.Contains(string(b), `got {"a": 1}`) {
+		t.Errorf("log file:\n%s", b)
 	}
 
 	// The same environment serves the next invocation: no Init Duration.

@@ -56,6 +56,9 @@ type Config struct {
 	// boto3 and the AWS SDKs in a handler reach stepwise (a func: the port is known only
 	// once the server listens). nil gives functions no endpoint.
 	Endpoint func() string
+	// Credentials, when set, gives functions the keys their SDKs sign with (a server
+	// that checks signatures must know them); nil gives fixed dummy keys.
+	Credentials func() (accessKeyID, secretAccessKey, sessionToken string)
 	// Logs receives the functions' output (nil: only the log files).
 	Logs logs.Sink
 	// CheckRole, when set, is asked whether Lambda may assume a function's execution
