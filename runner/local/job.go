@@ -85,6 +85,8 @@ func (j *job) failed(err error) *job {
 	if errors.Is(err, syscall.EACCES) {
 		j.result.ExitCode = 126
 	}
+	// No process: Stop must signal nothing (a PID of 0 would be the caller's own group).
+	j.exited = true
 	close(j.done)
 	return j
 }

@@ -675,3 +675,20 @@ func FuzzCopyLines(f *testing.F) {
 		}
 	})
 }
+
+// Stop on a job that never started signals nothing: its PID is 0, and a signal to
+// process group 0 would reach the caller's own group (it killed test binaries).
+func TestStopAJobThatNeverStarted(t *testing.T) {
+	modes(t, Options{}, func(t *testing.T, r *Runner) {
+		s := newSpec(t, nil, "python4")
+		job, err := r.Start(t.Context(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-job.Done()
+		job.Stop() // with the bug, this SIGTERMs the test binary's group and the run dies
+		if res := job.Wait(); res.ExitCode != 127 || res.Stopped {
+			t.Errorf("%+v", res)
+		}
+	})
+}
