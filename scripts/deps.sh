@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the host packages stepwise's local jobs need (Debian/Ubuntu): bubblewrap for the
-# sandbox and the Python libraries SageMaker's scikit-learn and XGBoost images provide.
+# sandbox, the Python libraries SageMaker's scikit-learn and XGBoost images provide, and boto3
+# (Lambda's Python runtime has it).
 # Idempotent: installs only what is missing, runs apt-get update only if an install fails.
 # Elsewhere (no apt/dpkg) it says what to install and exits 0.
 set -euo pipefail
 
-packages=(bubblewrap python3 python3-sklearn python3-xgboost python3-pandas)
+packages=(bubblewrap python3 python3-sklearn python3-xgboost python3-pandas python3-boto3)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "deps.sh: not a Debian/apt system; install by hand: ${packages[*]}" >&2

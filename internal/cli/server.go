@@ -15,9 +15,14 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/events"
+	"github.com/stepwise-dev/stepwise/iam"
 	"github.com/stepwise-dev/stepwise/integrations"
+	"github.com/stepwise-dev/stepwise/lambda"
+	"github.com/stepwise-dev/stepwise/logs"
 	"github.com/stepwise-dev/stepwise/server"
 	"github.com/stepwise-dev/stepwise/sfn"
+	"github.com/stepwise-dev/stepwise/sns"
 	"github.com/stepwise-dev/stepwise/store/sqlite"
 )
 
@@ -57,18 +62,61 @@ func serverServices(ctx context.Context, dataDir, region, account string, creds 
 		_ = st.Close()
 		return nil, nil, err
 	}
-	jobs, err := newJobStack(dir, filepath.Join(dir, "jobs"), st, region, account, log)
+	// The services call one another through functions bound to variables assigned below;
+	// none is called before the server starts.
+	var (
+		steps  *sfn.Service
+		fns    *lambda.Service
+		topics *sns.Service
+	)
+	cloudLogs := logs.New(logs.Config{Store: st, Logger: log, Region: region, AccountID: account})
+	rules := events.New(events.Config{
+		Store: st, Logger: log, Region: region, AccountID: account,
+		StartExecution: func(ctx context.Context, stateMachineArn, name, input string) (string, error) {
+			out, err := steps.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: stateMachineArn, Name: name, Input: &input})
+			if err != nil {
+				return "", err
+			}
+			return out.ExecutionArn, nil
+		},
+		InvokeFunction: func(ctx context.Context, functionArn string, payload []byte) error {
+			_, err := fns.Invoke(ctx, functionArn, payload, true)
+			return err
+		},
+		Publish: func(ctx context.Context, topicArn, message string) error {
+			_, err := topics.Publish(ctx, topicArn, "", message, nil)
+			return err
+		},
+	})
+	jobs, err := newJobStack(dir, filepath.Join(dir, "jobs"), st, region, account, log, stackHooks{Logs: cloudLogs, Events: rules})
 	if err != nil {
 		_ = st.Close()
 		return nil, nil, err
 	}
+	roles := iam.New(iam.Config{Store: st, Logger: log, AccountID: account})
+	fns = lambda.New(lambda.Config{
+		Store: st, Objects: jobs.objects, Runner: jobs.runner, Dir: filepath.Join(dir, "lambda"),
+		Logger: log, Region: region, AccountID: account, Endpoint: jobs.serverURL, Logs: cloudLogs,
+	})
+	topics = sns.New(sns.Config{
+		Store: st, Logger: log, Region: region, AccountID: account, Endpoint: jobs.serverURL,
+		InvokeFunction: func(ctx context.Context, functionArn string, payload []byte) error {
+			_, err := fns.Invoke(ctx, functionArn, payload, true)
+			return err
+		},
+	})
 	tasks := integrations.NewRegistry()
 	jobs.sm.RegisterIntegrations(tasks)
-	steps := sfn.New(sfn.Config{Store: st, Logger: log, Region: region, AccountID: account, TokenKey: key, Tasks: tasks})
-	// Order: the store first (stopped last); SageMaker before Step Functions, so jobs
-	// are running again before executions that wait for them resume. S3 is the
-	// catch-all REST service, registered last.
-	return []server.Service{storeService{st}, jobs.sm, steps, jobs.s3Service(st, creds, log)}, jobs, nil
+	fns.RegisterIntegrations(tasks)
+	topics.RegisterIntegrations(tasks)
+	steps = sfn.New(sfn.Config{Store: st, Logger: log, Region: region, AccountID: account, TokenKey: key, Tasks: tasks,
+		Logs: cloudLogs, Events: rules})
+	// Order: the store first (stopped last), then the logs every other service writes
+	// to; SageMaker before Step Functions, so jobs are running again before executions
+	// that wait for them resume; functions and topics before the executions and rules
+	// that call them; S3 is the catch-all REST service, registered last.
+	return []server.Service{storeService{st}, cloudLogs, roles, jobs.sm, fns, topics, steps, rules,
+		jobs.s3Service(st, creds, rules, log)}, jobs, nil
 }
 
 // tokenKey reads the key that signs task tokens, making it on first use, so tokens stay

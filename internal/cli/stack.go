@@ -13,7 +13,9 @@ import (
 	"sync/atomic"
 
 	"github.com/stepwise-dev/stepwise/api"
+	"github.com/stepwise-dev/stepwise/events"
 	"github.com/stepwise-dev/stepwise/integrations"
+	"github.com/stepwise-dev/stepwise/logs"
 	"github.com/stepwise-dev/stepwise/objstore"
 	"github.com/stepwise-dev/stepwise/objstore/local"
 	"github.com/stepwise-dev/stepwise/objstore/remote"
@@ -95,11 +97,17 @@ func (c jobsConfig) profiles() (*container.Profiles, error) {
 	return p, nil
 }
 
-func newJobStack(dataDir, jobsDir string, st store.Store, region, account string, log *slog.Logger) (*jobStack, error) {
-	return newJobStackFrom(jobsConfig{getenv: os.Getenv}, dataDir, jobsDir, st, region, account, log)
+// stackHooks are where the job stack sends its logs and events (nil: nowhere).
+type stackHooks struct {
+	Logs   logs.Sink
+	Events events.Bus
 }
 
-func newJobStackFrom(cfg jobsConfig, dataDir, jobsDir string, st store.Store, region, account string, log *slog.Logger) (*jobStack, error) {
+func newJobStack(dataDir, jobsDir string, st store.Store, region, account string, log *slog.Logger, hooks stackHooks) (*jobStack, error) {
+	return newJobStackFrom(jobsConfig{getenv: os.Getenv}, dataDir, jobsDir, st, region, account, log, hooks)
+}
+
+func newJobStackFrom(cfg jobsConfig, dataDir, jobsDir string, st store.Store, region, account string, log *slog.Logger, hooks stackHooks) (*jobStack, error) {
 	objects, err := cfg.objects(dataDir, log)
 	if err != nil {
 		return nil, fmt.Errorf("object store: %w", err)
@@ -116,20 +124,25 @@ func newJobStackFrom(cfg jobsConfig, dataDir, jobsDir string, st store.Store, re
 	js.sm = sagemaker.New(sagemaker.Config{
 		Store: st, Objects: objects, Runner: run, JobsDir: jobsDir, Profiles: profiles,
 		Logger: log, Region: region, AccountID: account,
-		S3Endpoint: func() string {
-			if u := js.url.Load(); u != nil {
-				return *u
-			}
-			return ""
-		},
+		Logs: hooks.Logs, Events: hooks.Events,
+		S3Endpoint: js.serverURL,
 	})
 	return js, nil
 }
 
+// serverURL is the server's URL once it listens ("" before), for the code of jobs and
+// functions that calls the AWS APIs.
+func (js *jobStack) serverURL() string {
+	if u := js.url.Load(); u != nil {
+		return *u
+	}
+	return ""
+}
+
 // s3Service is the S3 API over the stack's object store, with bucket settings kept in
 // the store.
-func (js *jobStack) s3Service(st store.Store, creds map[string]string, log *slog.Logger) *s3api.Service {
-	return s3api.New(js.objects, s3api.Options{Keys: api.StaticKeys(creds), Config: bucketConfigs{st}, Logger: log})
+func (js *jobStack) s3Service(st store.Store, creds map[string]string, bus events.Bus, log *slog.Logger) *s3api.Service {
+	return s3api.New(js.objects, s3api.Options{Keys: api.StaticKeys(creds), Config: bucketConfigs{st}, Events: bus, Logger: log})
 }
 
 // bucketConfigs keeps S3 bucket settings as store resources.
@@ -206,7 +219,7 @@ func (l *lazyJobs) build(ctx context.Context) error {
 	if l.st, err = sqlite.Open(ctx, filepath.Join(l.tmp, "jobs.db"), sqlite.WithLogger(l.log)); err != nil {
 		return err
 	}
-	if l.jobs, err = newJobStack(dir, filepath.Join(l.tmp, "jobs"), l.st, api.DefaultRegion, api.DefaultAccountID, l.log); err != nil {
+	if l.jobs, err = newJobStack(dir, filepath.Join(l.tmp, "jobs"), l.st, api.DefaultRegion, api.DefaultAccountID, l.log, stackHooks{}); err != nil {
 		return err
 	}
 	return l.jobs.sm.Start(ctx)
