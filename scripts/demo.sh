@@ -63,7 +63,7 @@ cleanup() {
 	local code=$?
 	if [[ -n "$SERVER_PID" && $KEEP == 0 ]]; then
 		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
+		{ wait "$SERVER_PID" || true; } 2>/dev/null
 	fi
 	if [[ $code != 0 && -s "$WORK/server.log" ]]; then
 		printf '\n%sserver log (last 40 lines):%s\n' "$DIM" "$RESET" >&2
@@ -81,6 +81,7 @@ step "Building bin/stepwise"
 (cd "$ROOT" && go build -o bin/stepwise ./cmd/stepwise)
 
 step "Starting stepwise server"
+: >"$WORK/banner.txt" # before the server's shell opens it, for the loop below
 STEPWISE_ACCESS_KEY_ID='' STEPWISE_SECRET_ACCESS_KEY='' \
 	"$ROOT/bin/stepwise" server --listen 127.0.0.1:0 --data-dir "$WORK/data" --log-level warn \
 	>"$WORK/banner.txt" 2>"$WORK/server.log" &
