@@ -102,6 +102,12 @@ func (s *Service) deliverDue(ctx context.Context) (time.Time, error) {
 // attempt hands the event to the target once and records the outcome: delivered, to
 // be retried after a back-off, or failed for good once the retry policy is spent.
 func (s *Service) attempt(ctx context.Context, name string, version int64, dl *delivery) {
+	// The listing may predate an attempt that just ended: go ahead only if the
+	// delivery is still the one listed.
+	cur, err := s.cfg.Store.ResourceGet(ctx, &store.ResourceGetParams{Kind: kindDelivery, Name: name})
+	if err != nil || cur.Version != version || cur.Status != deliveryPending {
+		return
+	}
 	arn, err := s.send(ctx, dl)
 	if ctx.Err() != nil {
 		return // stopping: the delivery stays pending and is attempted after the restart

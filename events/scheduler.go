@@ -120,8 +120,7 @@ func (s *Service) fire(ctx context.Context, name string) {
 	if !due.IsZero() {
 		if err := s.fireAt(ctx, d, due, now); err != nil {
 			s.log.Error("scheduled rule did not fire", "rule", name, "due", due, "err", err)
-			// Armed again below: the next attempt retries this due time while it is
-			// within the window.
+			// Not recorded as fired; armed again below for the next due time.
 		}
 	}
 	if d, _, err = s.loadRule(ctx, name); err == nil {

@@ -293,6 +293,8 @@ func (t *Target) input(event []byte, r ruleInfo) (string, error) {
 	switch {
 	case t.Input != "":
 		return t.Input, nil
+	case t.InputPath == "$":
+		return string(event), nil
 	case t.InputPath != "":
 		p, err := parsePath(t.InputPath)
 		if err != nil {
