@@ -228,6 +228,15 @@ func TestRetryPolicyExhausted(t *testing.T) {
 	if d := e.attempt(t); d.Status != DeliveryFailed || d.Attempts != 4 {
 		t.Fatalf("%+v", d)
 	}
+	// A 4xx answer is the endpoint refusing the message: no retry.
+	sub.down.Store(false)
+	sub.refuse.Store(true)
+	if _, err := e.svc.Publish(t.Context(), arn, "", "z", nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.attempt(t); d.Status != DeliveryFailed || d.Attempts != 1 || !strings.Contains(d.LastError, "404") {
+		t.Fatalf("%+v", d)
+	}
 	// A policy that cannot be followed is refused.
 	e.awsFails(t, "DeliveryPolicy: healthyRetryPolicy: minDelayTarget must be less than or equal to maxDelayTarget",
 		"sns", "set-subscription-attributes", "--subscription-arn", subArn, "--attribute-name", "DeliveryPolicy",

@@ -97,6 +97,7 @@ type subscriber struct {
 	t           *testing.T
 	srv         *httptest.Server
 	down        atomic.Bool
+	refuse      atomic.Bool // answer 404
 	autoConfirm bool
 	got         chan received
 	attempts    atomic.Int32
@@ -119,6 +120,10 @@ func (s *subscriber) serve(w http.ResponseWriter, r *http.Request) {
 	s.attempts.Add(1)
 	if s.down.Load() {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
+	if s.refuse.Load() {
+		http.NotFound(w, r)
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
