@@ -19,7 +19,10 @@ build: ## build bin/stepwise
 	$(GO) build -o $(BIN) ./cmd/stepwise
 
 .PHONY: demo
-demo: build ## run the example ML pipeline end to end (mocked SageMaker and Lambda calls)
+demo: deps ## run the whole ML pipeline for real through stepwise server (data, preprocessing, training, evaluation, conditional deployment, endpoint, a prediction)
+	./scripts/demo.sh
+
+demo-mocked: build ## the example pipeline with mocked SageMaker and Lambda calls (stepwise run --mock-config)
 	$(BIN) run examples/pipeline/pipeline.asl.json --input-file examples/pipeline/input.json \
 		--mock-config examples/pipeline/mocks.json --test-case HappyPath
 

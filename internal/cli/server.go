@@ -97,6 +97,11 @@ func serverServices(ctx context.Context, dataDir, region, account string, creds 
 	fns = lambda.New(lambda.Config{
 		Store: st, Objects: jobs.objects, Runner: jobs.runner, Dir: filepath.Join(dir, "lambda"),
 		Logger: log, Region: region, AccountID: account, Endpoint: jobs.serverURL, Logs: cloudLogs,
+		// Lambda refuses a role it cannot assume; here, one IAM does not have.
+		CheckRole: func(ctx context.Context, roleARN string) error {
+			_, err := roles.GetRole(ctx, roleARN)
+			return err
+		},
 	})
 	topics = sns.New(sns.Config{
 		Store: st, Logger: log, Region: region, AccountID: account, Endpoint: jobs.serverURL,
@@ -109,6 +114,7 @@ func serverServices(ctx context.Context, dataDir, region, account string, creds 
 	jobs.sm.RegisterIntegrations(tasks)
 	fns.RegisterIntegrations(tasks)
 	topics.RegisterIntegrations(tasks)
+	tasks.Handle(events.PutEventsResource, rules.PutEventsTask())
 	steps = sfn.New(sfn.Config{Store: st, Logger: log, Region: region, AccountID: account, TokenKey: key, Tasks: tasks,
 		Logs: cloudLogs, Events: rules})
 	// Order: the store first (stopped last), then the logs every other service writes
