@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/internal/sampledata"
+	"github.com/stepwise-dev/stepwise/jsonv"
 )
 
 // Seed 003's walkthrough (seeds/003, "SageMaker ML Workflows with Step Functions"),
@@ -317,18 +318,66 @@ func TestSeed003Walkthrough(t *testing.T) {
 		t.Fatalf("v4-evaluation-metrics: %q, want %q...", stderr, want)
 	}
 
-	// The cleanup, as written: the SageMaker deletions find nothing (the waiter takes
-	// the missing endpoint for deleted); the rest deletes what the walkthrough made.
-	// The test deletes the state machines of its own attempts first.
-	for _, n := range []string{"1", "2"} {
-		aws.ok(nil, "stepfunctions", "delete-state-machine", "--state-machine-arn", smARN("ml-pipeline-"+suffix+"-fix"+n))
+	// 4. With the function reading output.tar.gz and the test set scaled (the corrected
+	// lambda_function.py, training.py and inference.py), the model passes the Choice;
+	// ModelTraining's result (no ResultPath) has replaced the input: no $.ModelName.
+	// 5. to 7. The same for CreateModel's and CreateEndpointConfig's results.
+	corrected := filepath.Join("..", "examples", "seed003-corrected")
+	for _, f := range []string{"training.py", "inference.py"} {
+		aws.ok(nil, "s3", "cp", filepath.Join(corrected, f), "s3://"+bucket+"/code/")
 	}
-	_, stderr = w.block("c1-sagemaker")
-	seed003Stderr(t, "c1-sagemaker", stderr,
-		"\nAn error occurred (ValidationException) when calling the DeleteEndpoint operation: Could not find endpoint \""+endpointARN+"\".\n"+
-			"\nAn error occurred (ValidationException) when calling the DeleteEndpointConfig operation: Could not find endpoint configuration \"arn:aws:sagemaker:"+region+":"+account+":endpoint-config/"+w.v("ENDPOINT_CONFIG_NAME")+"\".\n"+
-			"\nAn error occurred (ValidationException) when calling the DeleteModel operation: Could not find model \"arn:aws:sagemaker:"+region+":"+account+":model/"+w.v("MODEL_NAME")+"\".\n")
-	for _, b := range []string{"c2-state-machine", "c3-lambda", "c4-iam", "c5-s3", "c6-local-files"} {
+	code, err := os.ReadFile(filepath.Join(corrected, "lambda_function.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.writeFile("evaluate_model.py", code) // the function's handler stays evaluate_model.lambda_handler
+	w.bash("update-function-code", "zip -q evaluate_model.zip evaluate_model.py && "+
+		"aws lambda update-function-code --function-name EvaluateModel --zip-file fileb://evaluate_model.zip > /dev/null && "+
+		"aws lambda wait function-updated --function-name EvaluateModel")
+	var leftovers [][2]string // the models and endpoint configurations of attempts 5 and 6
+	for _, c := range []struct {
+		fixes        int
+		state, field string
+	}{{4, "CreateModel", "ModelName"}, {5, "CreateEndpointConfig", "EndpointConfigName"}, {6, "CreateEndpoint", "EndpointName"}} {
+		fixes := c.fixes
+		status, errName, cause = attempt(fixes)
+		want := "An error occurred while executing the state '" + c.state + "' (entered at the event id #"
+		want2 := "The JSONPath '$." + c.field + "' specified for the field '" + c.field + ".$' could not be found in the input '{"
+		if status != "FAILED" || errName != "States.Runtime" || !strings.HasPrefix(cause, want) || !strings.Contains(cause, want2) {
+			t.Fatalf("fix %d: %s %s %s", fixes, status, errName, cause)
+		}
+		if fixes >= 5 {
+			leftovers = append(leftovers, [2]string{"model", w.v("MODEL_NAME")})
+		}
+		if fixes >= 6 {
+			leftovers = append(leftovers, [2]string{"endpoint-config", w.v("ENDPOINT_CONFIG_NAME")})
+		}
+	}
+	// 7. With every ResultPath, the execution succeeds as soon as CreateEndpoint returns,
+	// the endpoint still Creating; it then fails: the walkthrough's
+	// SAGEMAKER_SUBMIT_DIRECTORY, /opt/ml/code, is empty in the serving container.
+	if status, errName, cause = attempt(7); status != "SUCCEEDED" {
+		t.Fatalf("fix 7: %s %s %s\nserver log: %s", status, errName, cause, srv.log)
+	}
+	var ep struct{ EndpointStatus, FailureReason string }
+	poll(t, 3*time.Minute, "the endpoint settles", func() bool {
+		aws.ok(&ep, "sagemaker", "describe-endpoint", "--endpoint-name", w.v("ENDPOINT_NAME"))
+		return ep.EndpointStatus != "Creating"
+	})
+	if ep.EndpointStatus != "Failed" || !strings.Contains(ep.FailureReason, "did not pass the ping health check") {
+		t.Fatalf("fix 7's endpoint: %+v", ep)
+	}
+
+	// The cleanup, as written, deletes the last attempt's endpoint, configuration and
+	// model, then what the walkthrough made. The test deletes its other attempts' state
+	// machines, models and configurations first.
+	for n := 1; n < 7; n++ {
+		aws.ok(nil, "stepfunctions", "delete-state-machine", "--state-machine-arn", smARN(fmt.Sprintf("ml-pipeline-%s-fix%d", suffix, n)))
+	}
+	for _, l := range leftovers {
+		aws.ok(nil, "sagemaker", "delete-"+l[0], "--"+l[0]+"-name", l[1])
+	}
+	for _, b := range []string{"c1-sagemaker", "c2-state-machine", "c3-lambda", "c4-iam", "c5-s3", "c6-local-files"} {
 		w.ok(b)
 	}
 	if left, err := os.ReadDir(w.dir); err != nil || len(left) != 0 {
@@ -341,7 +390,14 @@ func TestSeed003Walkthrough(t *testing.T) {
 		LogGroups []struct{ LogGroupName string }
 	}
 	aws.ok(&groups, "logs", "describe-log-groups")
-	t.Logf("log groups left: %+v", groups)
+	var names []string
+	for _, g := range groups.LogGroups {
+		names = append(names, g.LogGroupName)
+	}
+	if got, want := strings.Join(names, " "), "/aws/lambda/EvaluateModel /aws/sagemaker/Endpoints/"+w.v("ENDPOINT_NAME")+
+		" /aws/sagemaker/ProcessingJobs /aws/sagemaker/TrainingJobs"; got != want {
+		t.Errorf("log groups left by the walkthrough: %s, want %s", got, want)
+	}
 	for _, g := range groups.LogGroups {
 		aws.ok(nil, "logs", "delete-log-group", "--log-group-name", g.LogGroupName)
 	}
@@ -464,36 +520,47 @@ func tarGzMember(t *testing.T, path, name string) []byte {
 }
 
 // seed003Fixed returns the walkthrough's definition with its first fixes applied, in
-// the order the walkthrough meets them on AWS.
+// the order the walkthrough meets them on AWS. Keys keep their order (jsonv), so the
+// first missing path Step Functions reports is the walkthrough's.
 func seed003Fixed(t *testing.T, definition []byte, fixes int) []byte {
 	t.Helper()
-	var def map[string]any
-	if err := json.Unmarshal(definition, &def); err != nil {
-		t.Fatal(err)
-	}
-	states := def["States"].(map[string]any)
-	state := func(name string) map[string]any { return states[name].(map[string]any) }
-	if fixes >= 1 {
-		delete(state("MLPipelineComplete"), "Result")
-	}
-	if fixes >= 2 {
-		params := state("DataPreprocessing")["Parameters"].(map[string]any)
-		if outputs, ok := params["ProcessingOutputs"].([]any); ok {
-			delete(params, "ProcessingOutputs")
-			for _, o := range outputs {
-				o.(map[string]any)["S3Output"].(map[string]any)["S3UploadMode"] = "EndOfJob"
-			}
-			params["ProcessingOutputConfig"] = map[string]any{"Outputs": outputs}
-		}
-	}
-	if fixes >= 3 {
-		state("DataPreprocessing")["ResultPath"] = "$.PreprocessingResult"
-	}
-	b, err := json.MarshalIndent(def, "", "  ")
+	v, err := jsonv.Decode(definition)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	obj := func(o *jsonv.Object, k string) *jsonv.Object {
+		x, _ := o.Get(k)
+		return x.(*jsonv.Object)
+	}
+	states := obj(v.(*jsonv.Object), "States")
+	state := func(name string) *jsonv.Object { return obj(states, name) }
+	if fixes >= 1 {
+		state("MLPipelineComplete").Delete("Result")
+	}
+	if fixes >= 2 {
+		params := obj(state("DataPreprocessing"), "Parameters")
+		if outputs, ok := params.Get("ProcessingOutputs"); ok {
+			params.Delete("ProcessingOutputs")
+			for _, o := range outputs.([]any) {
+				obj(o.(*jsonv.Object), "S3Output").Set("S3UploadMode", "EndOfJob")
+			}
+			params.Set("ProcessingOutputConfig", jsonv.ObjectOf("Outputs", outputs))
+		}
+	}
+	if fixes >= 3 {
+		state("DataPreprocessing").Set("ResultPath", "$.PreprocessingResult")
+	}
+	// 4 changes the function and the scripts, not the definition.
+	if fixes >= 5 {
+		state("ModelTraining").Set("ResultPath", "$.TrainingResult")
+	}
+	if fixes >= 6 {
+		state("CreateModel").Set("ResultPath", "$.ModelResult")
+	}
+	if fixes >= 7 {
+		state("CreateEndpointConfig").Set("ResultPath", "$.EndpointConfigResult")
+	}
+	return []byte(jsonv.Indent(v))
 }
 
 // seed003TaskOutput returns the output of the task state's TaskSucceeded event.
