@@ -298,7 +298,7 @@ func TestAWSCLI(t *testing.T) {
 		if _, err := api.waitEvent(t.Context(), started.ExecutionArn, "TaskStarted"); err != nil {
 			t.Fatal(err)
 		}
-		// The worker finds its token where a Lambda would: in the payload of the request.
+		// The worker finds its token where a queue consumer would: in the message body.
 		stdout, stderr, code := aws.run("stepfunctions", "get-execution-history", "--execution-arn", started.ExecutionArn,
 			"--query", "events[?type=='TaskScheduled'].taskScheduledEventDetails.parameters | [0]", "--output", "text")
 		if code != 0 {
@@ -382,16 +382,30 @@ func deref(s *string) string {
 	return *s
 }
 
-// tokenFromParameters reads Payload.token from a TaskScheduled event's parameters.
-func tokenFromParameters(t testing.TB, parameters string) string {
-	t.Helper()
+// callbackDetail reads the message the callback test machines send to their worker
+// (sqs:sendMessage.waitForTaskToken's MessageBody, holding the task token and the number
+// to double) from a TaskScheduled event's parameters, where the test's worker finds it.
+// stepwise has no SQS: the task only waits for its token, which is what these tests of
+// the engine's callbacks need.
+func callbackDetail(parameters string) (token string, n float64, ok bool) {
 	var p struct {
-		Payload struct {
-			Token string `json:"token"`
+		MessageBody struct {
+			Token string  `json:"token"`
+			N     float64 `json:"n"`
 		}
 	}
-	if err := json.Unmarshal([]byte(parameters), &p); err != nil || p.Payload.Token == "" {
-		t.Fatalf("no token in parameters %q: %v", parameters, err)
+	if json.Unmarshal([]byte(parameters), &p) != nil || p.MessageBody.Token == "" {
+		return "", 0, false
 	}
-	return p.Payload.Token
+	return p.MessageBody.Token, p.MessageBody.N, true
+}
+
+// tokenFromParameters reads the task token from a TaskScheduled event's parameters.
+func tokenFromParameters(t testing.TB, parameters string) string {
+	t.Helper()
+	token, _, ok := callbackDetail(parameters)
+	if !ok {
+		t.Fatalf("no token in parameters %q", parameters)
+	}
+	return token
 }

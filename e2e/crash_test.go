@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -195,20 +194,15 @@ func (f *fleet) answerTokens(ctx context.Context, execs []*crashExec, rng *rand.
 				if h[i].Type != "TaskScheduled" {
 					continue
 				}
-				var p struct {
-					Payload struct {
-						Token string  `json:"token"`
-						N     float64 `json:"n"`
-					}
-				}
-				if json.Unmarshal([]byte(h[i].detail("parameters")), &p) != nil || p.Payload.Token == "" {
+				token, n, ok := callbackDetail(h[i].detail("parameters"))
+				if !ok {
 					continue
 				}
 				f.tokMu.Lock()
-				ts := f.tokens[p.Payload.Token]
+				ts := f.tokens[token]
 				if ts == nil {
-					ts = &tokenState{arn: x.arn, n: p.Payload.N}
-					f.tokens[p.Payload.Token] = ts
+					ts = &tokenState{arn: x.arn, n: n}
+					f.tokens[token] = ts
 				}
 				done := ts.acked
 				f.tokMu.Unlock()
@@ -221,7 +215,7 @@ func (f *fleet) answerTokens(ctx context.Context, execs []*crashExec, rng *rand.
 					rngMu.Unlock()
 					time.Sleep(d) // spread the answers over time, as workers would
 				}
-				f.sendSuccess(ctx, p.Payload.Token, ts)
+				f.sendSuccess(ctx, token, ts)
 			}
 		}
 		select {

@@ -217,7 +217,7 @@ def versions_and_aliases():
 
 def token_of(execution_arn):
     e = wait_event(execution_arn, "TaskScheduled")
-    return json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]["token"]
+    return json.loads(e["taskScheduledEventDetails"]["parameters"])["MessageBody"]["token"]
 
 
 @check

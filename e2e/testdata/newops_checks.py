@@ -92,7 +92,7 @@ def tokens(arn, want, timeout=30):
     """The task tokens of the TaskScheduled events of arn, once there are `want` of them."""
     deadline = time.monotonic() + timeout
     while True:
-        found = [json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]["token"]
+        found = [json.loads(e["taskScheduledEventDetails"]["parameters"])["MessageBody"]["token"]
                  for e in history(arn) if e["type"] == "TaskScheduled"]
         if len(found) >= want:
             return found
@@ -104,8 +104,8 @@ def tokens(arn, want, timeout=30):
 def callback_task(next_=None, result_path="$.answer"):
     t = {
         "Type": "Task",
-        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-        "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}},
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/f", "MessageBody": {"token.$": "$$.Task.Token"}},
         "ResultPath": result_path,
     }
     if next_:
@@ -224,8 +224,8 @@ def nested_executions():
     child = create("n-child", {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$.v"}, "End": True}}})
     waiter = create("n-child-waits", {
         "StartAt": "Ask",
-        "States": {"Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                           "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$.parentToken"}}, "End": True}},
+        "States": {"Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                           "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/f", "MessageBody": {"token.$": "$.parentToken"}}, "End": True}},
     })
     parent = create("n-parent", {
         "StartAt": "Fire",
