@@ -249,6 +249,16 @@ func (h *History) peek(l *lane) *Event {
 	return nil
 }
 
+// peekAt returns the lane's recorded event k places after the next one, if any.
+func (h *History) peekAt(l *lane, k int) *Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if rec := h.replay[l.id]; l.cursor+k < len(rec) {
+		return rec[l.cursor+k]
+	}
+	return nil
+}
+
 // Len is the number of events so far.
 func (h *History) Len() int {
 	h.mu.Lock()

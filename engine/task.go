@@ -340,6 +340,17 @@ func (r *stateRun) invokeTask(ctx context.Context, eff any) (any, *Failure) {
 		err error
 	}
 	if rec := r.x.History.peek(r.lane); rec != nil {
+		if ev.submitted != "" && rec.Type == ev.submitted {
+			// Resumed after the request that started the work was accepted: it is not made
+			// again (the handler learns so from Resubmitted), and if the task also ended,
+			// nothing is invoked.
+			if end := r.x.History.peekAt(r.lane, 1); end != nil && (end.Type == ev.succeeded || end.Type == ev.failed || end.Type == ev.timedOut) {
+				r.lane.add(rec.Type, nil)
+				rec = end
+			} else {
+				tctx = context.WithValue(tctx, resubmittedKey{}, resubmitted{recordedOutput(rec, nil)})
+			}
+		}
 		// Resumed after the task ended: take the recorded outcome, invoke nothing.
 		switch rec.Type {
 		case ev.succeeded:
@@ -431,6 +442,23 @@ func (r *stateRun) timedOut(kind string, ev taskEvents, resType, resName, name s
 	d.Set("error", name)
 	r.lane.add(ev.timedOut, d)
 	return &Failure{Name: name, HasError: true}
+}
+
+type (
+	resubmittedKey struct{}
+	resubmitted    struct{ out any }
+)
+
+// Resubmitted reports whether ctx (a task's) belongs to a task resumed after a restart
+// whose TaskSubmitted event was recorded: the request that started its work was accepted
+// and must not be made again. out is the response that event recorded; a handler passes
+// it to Request.Submitted, which then replays the recorded event.
+func Resubmitted(ctx context.Context) (out any, ok bool) {
+	v := ctx.Value(resubmittedKey{})
+	if v == nil {
+		return nil, false
+	}
+	return v.(resubmitted).out, true
 }
 
 // recordedFailure is the failure a replayed TaskFailed-like event recorded.

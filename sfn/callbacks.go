@@ -23,6 +23,8 @@ type callbacks struct {
 	waiters map[string]*waiter
 	early   map[string]completion    // completions that arrived before their waiter
 	notify  map[string]chan struct{} // per activity ARN: a task was queued
+	// waiting, if set (by tests), is told each token a task starts waiting on.
+	waiting func(token string)
 }
 
 type waiter struct {
@@ -51,6 +53,9 @@ func (c *callbacks) wait(ctx context.Context, token string, heartbeat func(), st
 	}
 	c.waiters[token] = w
 	c.mu.Unlock()
+	if c.waiting != nil {
+		c.waiting(token)
+	}
 	defer func() {
 		c.mu.Lock()
 		delete(c.waiters, token)
@@ -188,10 +193,16 @@ func (s *Service) callbackHandler(next integrations.Handler) integrations.Handle
 		if err := s.openToken(ctx, req, ""); err != nil {
 			return nil, err
 		}
-		if r, ok := s.recorded(ctx, req.TaskToken); ok {
-			return r.output, r.err
-		}
-		if next != nil {
+		if out, ok := engine.Resubmitted(ctx); ok {
+			// Resumed after the base request was accepted (TaskSubmitted is recorded): it is
+			// not made again, and the recorded event replays.
+			if req.Submitted != nil {
+				req.Submitted(out)
+			}
+		} else if next != nil {
+			// Made also when the token was completed before a restart: the request may not
+			// have been made (a worker can answer a token it read from the history), and the
+			// history must hold its TaskSubmitted before the outcome.
 			base, _ := integrations.SplitResource(req.Resource)
 			r := *req
 			r.Resource, r.Pattern = base, integrations.RequestResponse
@@ -206,6 +217,9 @@ func (s *Service) callbackHandler(next integrations.Handler) integrations.Handle
 			if req.Submitted != nil {
 				req.Submitted(resp)
 			}
+		}
+		if r, ok := s.recorded(ctx, req.TaskToken); ok {
+			return r.output, r.err
 		}
 		out, err := s.callbacks.wait(ctx, req.TaskToken, req.Heartbeat, nil)
 		if ctx.Err() != nil && !engine.Halted(ctx) {
