@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -31,6 +32,7 @@ var crashMachines = []struct {
 }{
 	{"waits", func(i int) string { return fmt.Sprintf(`{"n":%d}`, i) }},
 	{"callback", func(i int) string { return fmt.Sprintf(`{"n":%d}`, i) }},
+	{"callback-base", func(i int) string { return fmt.Sprintf(`{"n":%d}`, i) }},
 	{"map", func(i int) string { return fmt.Sprintf(`{"items":[%d,%d,%d,%d]}`, i, i+1, i+2, i+3) }},
 	{"parallel", func(i int) string { return fmt.Sprintf(`{"n":%d}`, i) }},
 	{"mapcallback", func(i int) string { return fmt.Sprintf(`{"items":[%d,%d,%d]}`, i, i+1, i+2) }},
@@ -196,6 +198,9 @@ func (f *fleet) answerTokens(ctx context.Context, execs []*crashExec, rng *rand.
 				}
 				token, n, ok := callbackDetail(h[i].detail("parameters"))
 				if !ok {
+					token, n, ok = putEventsDetail(h[i].detail("parameters"))
+				}
+				if !ok {
 					continue
 				}
 				f.tokMu.Lock()
@@ -224,6 +229,22 @@ func (f *fleet) answerTokens(ctx context.Context, execs []*crashExec, rng *rand.
 		case <-tick.C:
 		}
 	}
+}
+
+// putEventsDetail reads the token and n of callback-base's events:putEvents tasks.
+func putEventsDetail(parameters string) (token string, n float64, ok bool) {
+	var p struct {
+		Entries []struct {
+			Detail struct {
+				Token string
+				N     float64
+			}
+		}
+	}
+	if json.Unmarshal([]byte(parameters), &p) != nil || len(p.Entries) == 0 || p.Entries[0].Detail.Token == "" {
+		return "", 0, false
+	}
+	return p.Entries[0].Detail.Token, p.Entries[0].Detail.N, true
 }
 
 func (f *fleet) sendSuccess(ctx context.Context, token string, ts *tokenState) {
@@ -512,7 +533,7 @@ func (f *fleet) checkTokens(t *testing.T, execs []*crashExec, done map[string]*d
 		}
 	}
 	for _, x := range execs {
-		if x.machine != "callback" && x.machine != "mapcallback" || !ended[x.arn] {
+		if x.machine != "callback" && x.machine != "callback-base" && x.machine != "mapcallback" || !ended[x.arn] {
 			continue
 		}
 		h, err := f.client().history(ctx, x.arn)
