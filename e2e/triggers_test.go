@@ -85,18 +85,33 @@ func TestTriggers(t *testing.T) {
 			t.Fatalf("put-targets: %+v", put)
 		}
 
-		// A key outside the prefix first: if it started anything, that execution would be
-		// there by the time the matching upload's is.
+		// A witness rule matches every upload to the bucket: once it has started an
+		// execution for both keys, both events have been matched against every rule and
+		// their deliveries are stored, so the prefix rule's have been made too.
+		var witness struct{ StateMachineArn string }
+		aws.ok(&witness, "stepfunctions", "create-state-machine", "--name", "every-upload", "--definition", passDefinition, "--role-arn", roleARN)
+		aws.ok(nil, "events", "put-rule", "--name", "every-upload", "--event-pattern",
+			`{"source":["aws.s3"],"detail-type":["Object Created"],"detail":{"bucket":{"name":["trigger-bucket"]}}}`)
+		aws.ok(nil, "events", "put-targets", "--rule", "every-upload", "--targets",
+			`[{"Id":"witness","Arn":"`+witness.StateMachineArn+`","RoleArn":"`+roleARN+`","InputPath":"$.detail.object"}]`)
+
 		aws.ok(nil, "s3", "cp", writeTemp(t, "other.csv", []byte("a,b\n")), "s3://trigger-bucket/elsewhere/other.csv")
 		aws.ok(nil, "s3", "cp", writeTemp(t, "data.csv", []byte("a,b\n1,2\n")), "s3://trigger-bucket/incoming/data.csv")
+		poll(t, 30*time.Second, "the witness rule starts an execution per upload", func() bool {
+			keys := map[string]bool{}
+			for _, e := range executionsOf(aws, witness.StateMachineArn) {
+				var obj struct{ Key string }
+				_ = json.Unmarshal([]byte(e.Input), &obj)
+				keys[obj.Key] = true
+			}
+			return keys["elsewhere/other.csv"] && keys["incoming/data.csv"]
+		})
 		var execs []triggerExecution
 		poll(t, 30*time.Second, "the upload starts an execution", func() bool {
 			execs = executionsOf(aws, sm.StateMachineArn)
 			return len(execs) > 0
 		})
-		// Deliveries are asynchronous: give a stray second one the time the first took.
-		again := executionsOf(aws, sm.StateMachineArn)
-		if len(execs) != 1 || len(again) != 1 {
+		if again := executionsOf(aws, sm.StateMachineArn); len(execs) != 1 || len(again) != 1 {
 			t.Fatalf("executions: %+v then %+v, want exactly one\nserver log: %s", execs, again, srv.log)
 		}
 		var in map[string]any
@@ -253,6 +268,9 @@ def handler(event, context):
         raise ModelTooWeak("r2 %s is below 0.5" % event["r2"])
     return {"ok": True}
 `}))
+		// Lambda refuses a role IAM does not have.
+		aws.fails("InvalidParameterValueException", "lambda", "create-function", "--function-name", "check-model", "--runtime", "python3.11",
+			"--role", "arn:aws:iam::123456789012:role/no-such-role", "--handler", "check.handler", "--zip-file", "fileb://"+code)
 		aws.ok(nil, "lambda", "create-function", "--function-name", "check-model", "--runtime", "python3.11",
 			"--role", role.Role.Arn, "--handler", "check.handler", "--zip-file", "fileb://"+code)
 		aws.ok(nil, "lambda", "wait", "function-active-v2", "--function-name", "check-model")
@@ -277,7 +295,6 @@ def handler(event, context):
 			t.Fatalf("execution %+v\nserver log: %s", d, srv.log)
 		}
 
-		var found bool
 		poll(t, 30*time.Second, "the function's output is in CloudWatch Logs", func() bool {
 			var out struct {
 				Events []struct{ Message, LogStreamName string }
@@ -291,8 +308,7 @@ def handler(event, context):
 				printed = printed || strings.Contains(e.Message, "checking r2 0.2")
 				raised = raised || strings.Contains(e.Message, "ModelTooWeak")
 			}
-			found = printed && raised
-			return found
+			return printed && raised
 		})
 	})
 }
