@@ -123,8 +123,10 @@ func update[T any](ctx context.Context, s *Service, kind, name string, fn func(*
 		if err != nil {
 			return err
 		}
-		s.notify(jobKey(kind, name))
+		// The state change is published before waiters wake, so whoever sees the new
+		// status can count on its event having been sent.
 		s.stateChanged(ctx, kind, name, r, status)
+		s.notify(jobKey(kind, name))
 		return nil
 	}
 	return fmt.Errorf("updating %s %s: too many concurrent updates", kind, name)
