@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/stepwise-dev/stepwise/internal/uuid"
+	"github.com/stepwise-dev/stepwise/store"
 )
 
 // Invocation types.
@@ -150,9 +151,72 @@ func (s *Service) runOnce(ctx context.Context, doc *functionDoc, inv *invocation
 	return e.run(inv), nil
 }
 
-// enqueue runs an asynchronous invocation in the background, retrying a failure twice
-// as Lambda does. Queued invocations live in memory: a server stop drops them.
+// kindAsync is a queued asynchronous invocation in the store: it is recorded before
+// Invoke answers 202 and deleted once it has run (or failed after its retries), so a
+// server stop loses none — those still queued run when the server starts again (at least
+// once, as Lambda's asynchronous invocations are).
+const kindAsync = "lambda:async-invocation"
+
+// asyncDoc is a queued asynchronous invocation.
+type asyncDoc struct {
+	Function      string `json:"Function"`
+	ARN           string `json:"ARN"`
+	Payload       []byte `json:"Payload"`
+	ClientContext string `json:"ClientContext,omitempty"`
+	Attempt       int    `json:"Attempt"` // attempts that failed so far
+}
+
+// enqueue records an asynchronous invocation and runs it in the background.
 func (s *Service) enqueue(doc *functionDoc, inv *invocation) error {
+	a := &asyncDoc{Function: doc.Configuration.FunctionName, ARN: inv.arn, Payload: inv.payload, ClientContext: inv.clientContext}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	if _, err := s.cfg.Store.ResourceCreate(context.WithoutCancel(s.ctx), &store.ResourceCreateParams{
+		Kind: kindAsync, Name: inv.id, Doc: b, CreatedAt: s.cfg.Clock.Now(),
+	}); err != nil {
+		return fmt.Errorf("lambda: queueing an asynchronous invocation: %w", err)
+	}
+	return s.runAsync(inv.id, a)
+}
+
+// resumeAsync runs again the asynchronous invocations queued when the server stopped.
+func (s *Service) resumeAsync(ctx context.Context) error {
+	var after string
+	for {
+		res, err := s.cfg.Store.ResourceList(ctx, &store.ResourceListParams{Kind: kindAsync, After: after})
+		if err != nil {
+			return fmt.Errorf("lambda: listing queued asynchronous invocations: %w", err)
+		}
+		for _, r := range res.Resources {
+			var a asyncDoc
+			if err := json.Unmarshal(r.Doc, &a); err != nil {
+				s.log.Error("dropping an unreadable queued invocation", "request_id", r.Name, "err", err)
+				s.forgetAsync(r.Name)
+				continue
+			}
+			if err := s.runAsync(r.Name, &a); err != nil {
+				return err
+			}
+		}
+		if res.Next == "" {
+			return nil
+		}
+		after = res.Next
+	}
+}
+
+func (s *Service) forgetAsync(id string) {
+	err := s.cfg.Store.ResourceDelete(context.WithoutCancel(s.ctx), &store.ResourceDeleteParams{Kind: kindAsync, Name: id})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("could not remove a finished asynchronous invocation", "request_id", id, "err", err)
+	}
+}
+
+// runAsync runs a queued invocation in the background, retrying a failure twice as
+// Lambda does, and forgets it when it is done. A server stop leaves it queued.
+func (s *Service) runAsync(id string, a *asyncDoc) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -161,25 +225,42 @@ func (s *Service) enqueue(doc *functionDoc, inv *invocation) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		name := doc.Configuration.FunctionName
-		for attempt := 0; ; attempt++ {
+		name := a.Function
+		for attempt := a.Attempt; ; attempt++ {
+			if s.ctx.Err() != nil {
+				return // stays queued for the next start
+			}
 			d, _, err := s.getFunction(s.ctx, name)
 			if err != nil {
-				s.log.Info("asynchronous invocation dropped", "function", name, "request_id", inv.id, "err", err)
+				if s.ctx.Err() != nil {
+					return
+				}
+				s.log.Info("asynchronous invocation dropped", "function", name, "request_id", id, "err", err)
+				s.forgetAsync(id)
 				return
 			}
-			run := &invocation{id: inv.id, payload: inv.payload, arn: inv.arn, clientContext: inv.clientContext}
+			run := &invocation{id: id, payload: a.Payload, arn: a.ARN, clientContext: a.ClientContext}
 			o, err := s.runOnce(s.ctx, d, run)
-			if err != nil {
-				s.log.Info("asynchronous invocation dropped", "function", name, "request_id", inv.id, "err", err)
+			if err == nil && !o.functionError {
+				s.forgetAsync(id)
 				return
 			}
-			if !o.functionError {
+			if s.ctx.Err() != nil {
+				return // stopped mid-run: it runs again at the next start
+			}
+			if err != nil {
+				s.log.Info("asynchronous invocation dropped", "function", name, "request_id", id, "err", err)
+				s.forgetAsync(id)
 				return
 			}
 			if attempt >= len(asyncRetryDelays) {
-				s.log.Info("asynchronous invocation failed after its retries", "function", name, "request_id", inv.id, "error_type", o.errorType)
+				s.log.Info("asynchronous invocation failed after its retries", "function", name, "request_id", id, "error_type", o.errorType)
+				s.forgetAsync(id)
 				return
+			}
+			a.Attempt = attempt + 1
+			if b, err := json.Marshal(a); err == nil {
+				_, _ = s.cfg.Store.ResourceUpdate(context.WithoutCancel(s.ctx), &store.ResourceUpdateParams{Kind: kindAsync, Name: id, Doc: b})
 			}
 			select {
 			case <-s.cfg.Clock.After(asyncRetryDelays[attempt]):

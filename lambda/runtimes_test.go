@@ -2,8 +2,10 @@ package lambda
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/store"
 )
 
 func needNode(t testing.TB) {
@@ -208,5 +212,44 @@ def handler(event, context):
 	}
 	if results[0]["said"] != "go" || results[1]["said"] != "go" || results[0]["stream"] == results[1]["stream"] {
 		t.Fatalf("results %v", results)
+	}
+}
+
+// TestQueuedEventInvocationSurvivesAStop: an asynchronous invocation still queued when
+// the server stops is in the store, and the next server runs it (then forgets it).
+func TestQueuedEventInvocationSurvivesAStop(t *testing.T) {
+	t.Parallel()
+	needHostPython(t)
+	e := newEnv(t)
+	e.mustCreate(t, fn{Name: "later", Runtime: "python3.11", Handler: "app.handler", Files: map[string]string{"app.py": "def handler(event, context):\n    print('queued got', event['n'])\n"}})
+	cfg := e.svc.cfg
+	ctx := t.Context()
+	if err := e.svc.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// What a server that stopped with the invocation queued leaves in the store.
+	doc, _ := json.Marshal(&asyncDoc{Function: "later", ARN: e.svc.functionARN("later"), Payload: []byte(`{"n":7}`)})
+	if _, err := cfg.Store.ResourceCreate(ctx, &store.ResourceCreateParams{Kind: kindAsync, Name: "req-queued", Doc: doc}); err != nil {
+		t.Fatal(err)
+	}
+	next := New(cfg)
+	if err := next.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = next.Stop(context.Background()) })
+	e.sink.waitFor(t, "/aws/lambda/later", "queued got 7")
+	e.sink.waitFor(t, "/aws/lambda/later", "END RequestId: req-queued")
+	// Forgotten once run (Stop waits for the invocation's goroutine to finish).
+	if err := next.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Store.ResourceGet(ctx, &store.ResourceGetParams{Kind: kindAsync, Name: "req-queued"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the invocation is still queued after it ran: %v", err)
+	}
+
+	// Invoke records the invocation before it answers 202.
+	r := e.invoke(t, "later", `{"n":8}`, map[string]string{"X-Amz-Invocation-Type": "Event"})
+	if r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("a stopped service queued an invocation: %d %s", r.Status, r.Body)
 	}
 }

@@ -146,7 +146,7 @@ func (s *Service) Register(d *api.Dispatcher) error {
 }
 
 // Start prepares the service's directories. Environments start on demand.
-func (s *Service) Start(context.Context) error {
+func (s *Service) Start(ctx context.Context) error {
 	for _, d := range []string{s.functionsDir(), s.envsDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("lambda: %w", err)
@@ -155,11 +155,11 @@ func (s *Service) Start(context.Context) error {
 	if err := writeRuntimes(s.runtimeDir()); err != nil {
 		return fmt.Errorf("lambda: runtime clients: %w", err)
 	}
-	return nil
+	return s.resumeAsync(ctx)
 }
 
-// Stop ends every environment and waits for asynchronous invocations to end (those not
-// started yet are dropped). Safe to call twice.
+// Stop ends every environment and waits for asynchronous invocations to end; those not
+// finished stay queued in the store and run at the next Start. Safe to call twice.
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
