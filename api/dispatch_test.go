@@ -250,6 +250,10 @@ func TestSignedDispatchNeedsSignatures(t *testing.T) {
 		// The signature is checked before the operation is looked up.
 		{"json unknown op unsigned", map[string]string{"X-Amz-Target": "AWSStepFunctions.Nope"}, "{}", 400, "MissingAuthenticationTokenException"},
 		{"query unsigned", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "Action=GetCallerIdentity", 403, "MissingAuthenticationToken"},
+		// An action the service serves to anyone (as SNS's SubscribeURL) reaches its handler.
+		{"query anonymous action", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "Action=AssumeRole&RoleArn=r", 400, "MalformedPolicyDocument"},
+		{"query anonymous action badly signed", map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Authorization": scoped("sts"),
+			"X-Amz-Date": "20260101T000000Z"}, "Action=AssumeRole&RoleArn=r", 403, "SignatureDoesNotMatch"},
 		{"s3 unsigned", nil, "", 403, "AccessDenied"},
 		{"malformed authorization", map[string]string{"X-Amz-Target": "AWSStepFunctions.ListStateMachines",
 			"Authorization": "AWS4-HMAC-SHA256 Credential=x"}, "{}", 400, "IncompleteSignatureException"},

@@ -27,6 +27,11 @@ type QueryService struct {
 	MapError        ErrorMapper
 	// Actions by name, as in Action=.
 	Actions map[string]QueryHandler
+	// Anonymous are the actions served to unsigned requests even when signatures are
+	// checked: links AWS hands out to anyone holding them (SNS's SubscribeURL and
+	// UnsubscribeURL, whose tokens and ARNs are the credential). A signed request to
+	// them is still verified.
+	Anonymous map[string]bool
 }
 
 // QueryHandler serves one action. params holds every form field (Action and Version
@@ -90,7 +95,7 @@ func (d *Dispatcher) serveQuery(w *responseWriter, r *http.Request, info *Reques
 		*target = errorTarget{protocol: ProtocolQuery, xmlns: svc.XMLNamespace}
 		info.Service, info.Operation = svc.SigningName, action
 	}
-	if e == nil {
+	if e == nil && !(svc != nil && svc.Anonymous[action] && unsigned(r)) {
 		e = d.verify(r, info, ProtocolQuery, body, false)
 	}
 	if e != nil {
@@ -163,4 +168,10 @@ func marshalQueryResult(action, xmlns, requestID string, result any) ([]byte, er
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// unsigned reports whether a request carries no signature at all (no Authorization
+// header, no presigned query).
+func unsigned(r *http.Request) bool {
+	return r.Header.Get("Authorization") == "" && !r.URL.Query().Has("X-Amz-Signature")
 }

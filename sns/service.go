@@ -180,6 +180,9 @@ func (s *Service) QueryService() *api.QueryService {
 		XMLNamespace: XMLNamespace,
 		MapError:     mapError,
 		Actions:      actions,
+		// The SubscribeURL and UnsubscribeURL are links anyone holding them may follow,
+		// as on AWS (ConfirmSubscription and Unsubscribe need no authentication there).
+		Anonymous: map[string]bool{"ConfirmSubscription": true, "Unsubscribe": true},
 	}
 }
 
