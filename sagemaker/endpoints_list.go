@@ -160,19 +160,4 @@ func invokeCreate[In any](ctx context.Context, s *Service, req *integrations.Req
 	return jsonv.ObjectOf(arnMember, arn), nil
 }
 
-// createdBy reports whether the stored resource was created by the task attempt key.
-func (s *Service) createdBy(ctx context.Context, kind, name, key string) bool {
-	if key == "" || name == "" {
-		return false
-	}
-	r, err := s.cfg.Store.ResourceGet(ctx, &store.ResourceGetParams{Kind: kind, Name: name})
-	if err != nil {
-		return false
-	}
-	var rec struct {
-		IdempotencyKey string `json:"IdempotencyKey"`
-	}
-	return json.Unmarshal(r.Doc, &rec) == nil && rec.IdempotencyKey == key
-}
-
 var nameContainsPattern = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)

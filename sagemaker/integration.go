@@ -115,11 +115,16 @@ func invokeJob[In, J any](ctx context.Context, s *Service, req *integrations.Req
 // already created the job (dispatched again after a restart).
 func (s *Service) sameAttempt(ctx context.Context, kind, name, key string, err error) bool {
 	var ae *api.Error
-	if key == "" || !errors.As(err, &ae) || ae.Code != "ResourceInUse" {
+	return errors.As(err, &ae) && ae.Code == "ResourceInUse" && s.createdBy(ctx, kind, name, key)
+}
+
+// createdBy reports whether the stored resource was created by the task attempt key.
+func (s *Service) createdBy(ctx context.Context, kind, name, key string) bool {
+	if key == "" || name == "" {
 		return false
 	}
-	r, gerr := s.cfg.Store.ResourceGet(ctx, &store.ResourceGetParams{Kind: kind, Name: name})
-	if gerr != nil {
+	r, err := s.cfg.Store.ResourceGet(ctx, &store.ResourceGetParams{Kind: kind, Name: name})
+	if err != nil {
 		return false
 	}
 	var rec struct {

@@ -2,7 +2,6 @@ package sagemaker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -233,18 +232,6 @@ func (s *Service) modelContainers(primary *ContainerDefinition, containers []Con
 		return []ContainerDefinition{*primary}
 	}
 	return containers
-}
-
-// createRecord stores a new resource document.
-func createRecord[T any](ctx context.Context, s *Service, kind, name, arn string, rec *record[T]) error {
-	doc, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	_, err = s.cfg.Store.ResourceCreate(ctx, &store.ResourceCreateParams{
-		Kind: kind, Name: name, ARN: arn, Status: resourceStatus(&rec.Job), Doc: doc, CreatedAt: s.cfg.Clock.Now(),
-	})
-	return err
 }
 
 // loadModel returns a stored model; an unknown one is SageMaker's ValidationException

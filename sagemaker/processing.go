@@ -201,10 +201,7 @@ func (s *Service) createProcessing(ctx context.Context, in *CreateProcessingJobI
 			}
 		}
 	}
-	doc, _ := json.Marshal(&record[ProcessingJob]{Job: job, IdempotencyKey: idem})
-	_, err := s.cfg.Store.ResourceCreate(ctx, &store.ResourceCreateParams{
-		Kind: kindProcessing, Name: in.ProcessingJobName, ARN: arn, Status: statusInProgress, Doc: doc, CreatedAt: now,
-	})
+	err := createRecord(ctx, s, kindProcessing, in.ProcessingJobName, arn, &record[ProcessingJob]{Job: job, IdempotencyKey: idem})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return "", errResourceInUse("Processing job names must be unique within an AWS account and region, and a processing job with this name already exists (%s)", arn)
 	}

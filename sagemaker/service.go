@@ -280,6 +280,18 @@ func loadRecord[T any](ctx context.Context, st store.Store, kind, name string) (
 	return &rec, r, nil
 }
 
+// createRecord stores a new resource document.
+func createRecord[T any](ctx context.Context, s *Service, kind, name, arn string, rec *record[T]) error {
+	doc, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	_, err = s.cfg.Store.ResourceCreate(ctx, &store.ResourceCreateParams{
+		Kind: kind, Name: name, ARN: arn, Status: resourceStatus(&rec.Job), Doc: doc, CreatedAt: s.cfg.Clock.Now(),
+	})
+	return err
+}
+
 // notify wakes everyone waiting for the job to change status.
 func (s *Service) notify(key string) {
 	s.mu.Lock()

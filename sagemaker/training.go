@@ -2,7 +2,6 @@ package sagemaker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -259,11 +258,7 @@ func (s *Service) createTraining(ctx context.Context, in *CreateTrainingJobInput
 			c.RecordWrapperType = "None"
 		}
 	}
-	rec := &record[TrainingJob]{Job: job, IdempotencyKey: idem}
-	doc, _ := json.Marshal(rec)
-	_, err := s.cfg.Store.ResourceCreate(ctx, &store.ResourceCreateParams{
-		Kind: kindTraining, Name: in.TrainingJobName, ARN: arn, Status: statusInProgress, Doc: doc, CreatedAt: now,
-	})
+	err := createRecord(ctx, s, kindTraining, in.TrainingJobName, arn, &record[TrainingJob]{Job: job, IdempotencyKey: idem})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return "", errResourceInUse("Training job names must be unique within an AWS account and region, and a training job with this name already exists (%s)", arn)
 	}

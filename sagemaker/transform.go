@@ -2,7 +2,6 @@ package sagemaker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -211,10 +210,7 @@ func (s *Service) createTransform(ctx context.Context, in *CreateTransformJobInp
 		LastModifiedTime: api.NewTimestamp(now),
 		Tags:             in.Tags,
 	}
-	b, _ := json.Marshal(&record[transformDoc]{Job: doc, IdempotencyKey: idem})
-	_, err := s.cfg.Store.ResourceCreate(ctx, &store.ResourceCreateParams{
-		Kind: kindTransform, Name: in.TransformJobName, ARN: arn, Status: statusInProgress, Doc: b, CreatedAt: now,
-	})
+	err := createRecord(ctx, s, kindTransform, in.TransformJobName, arn, &record[transformDoc]{Job: doc, IdempotencyKey: idem})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return "", errResourceInUse("Transform job names must be unique within an AWS account and region, and a transform job with this name already exists (%s)", arn)
 	}

@@ -2,7 +2,6 @@ package sagemaker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/stepwise-dev/stepwise/api"
 	"github.com/stepwise-dev/stepwise/integrations"
-	"github.com/stepwise-dev/stepwise/jsonv"
 	"github.com/stepwise-dev/stepwise/sagemaker/container"
 	"github.com/stepwise-dev/stepwise/sagemaker/tuning"
 	"github.com/stepwise-dev/stepwise/store"
@@ -456,14 +454,7 @@ func (s *Service) createTuning(ctx context.Context, in *CreateHyperParameterTuni
 		},
 		Tuner: state,
 	}
-	rec := &record[tuningDoc]{Job: doc, IdempotencyKey: idem}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return "", err
-	}
-	_, err = s.cfg.Store.ResourceCreate(ctx, &store.ResourceCreateParams{
-		Kind: kindTuning, Name: in.HyperParameterTuningJobName, ARN: arn, Status: statusInProgress, Doc: b, CreatedAt: now,
-	})
+	err := createRecord(ctx, s, kindTuning, in.HyperParameterTuningJobName, arn, &record[tuningDoc]{Job: doc, IdempotencyKey: idem})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return "", errResourceInUse("Hyperparameter tuning job names must be unique within an AWS account and region, and a tuning job with this name already exists (%s)", arn)
 	}
@@ -570,7 +561,13 @@ func (s *Service) registerTuning() {
 	s.handle("ListHyperParameterTuningJobs", api.JSONOp(s.ListHyperParameterTuningJobs))
 	s.handle("StopHyperParameterTuningJob", api.JSONOp(s.StopHyperParameterTuningJob))
 	s.handle("ListTrainingJobsForHyperParameterTuningJob", api.JSONOp(s.ListTrainingJobsForHyperParameterTuningJob))
-	s.action("createHyperParameterTuningJob", s.invokeTuning)
+	// The stored document is the Describe reply plus the tuner's state; read as the
+	// Describe reply (as transform's is), the tuner's state stays out of task results.
+	s.action("createHyperParameterTuningJob", func(ctx context.Context, req *integrations.Request) (any, error) {
+		return invokeJob(ctx, s, req, kindTuning, "HyperParameterTuningJobArn", s.createTuning,
+			func(in *CreateHyperParameterTuningJobInput) string { return in.HyperParameterTuningJobName },
+			func(j *HyperParameterTuningJob) string { return j.HyperParameterTuningJobStatus })
+	})
 	s.addKind(kindTuning, &kindOps{
 		run:            s.runTuning,
 		resumeStatuses: []string{statusInProgress, statusStopping},
@@ -588,36 +585,4 @@ func (s *Service) registerTuning() {
 			})
 		},
 	})
-}
-
-// invokeTuning is the createHyperParameterTuningJob Step Functions action: the Create
-// reply, or with .sync the final Describe reply.
-func (s *Service) invokeTuning(ctx context.Context, req *integrations.Request) (any, error) {
-	var in CreateHyperParameterTuningJobInput
-	if err := decodeParams(req.Input, &in); err != nil {
-		return nil, err
-	}
-	n := in.HyperParameterTuningJobName
-	arn, err := s.createTuning(ctx, &in, req.IdempotencyKey)
-	if err != nil {
-		if !s.sameAttempt(ctx, kindTuning, n, req.IdempotencyKey, err) {
-			return nil, taskError(err)
-		}
-		arn = s.arn(kindTuning, n)
-	}
-	created := jsonv.ObjectOf("HyperParameterTuningJobArn", arn)
-	if req.Pattern != integrations.Sync {
-		return created, nil
-	}
-	if req.Submitted != nil {
-		req.Submitted(created)
-	}
-	stop := context.AfterFunc(ctx, func() { s.stopOnAbort(kindTuning, n) })
-	defer stop()
-	rec, err := waitJob(ctx, s, kindTuning, n, func(d *tuningDoc) bool { return isTerminal(d.HyperParameterTuningJobStatus) })
-	if err != nil {
-		return nil, err
-	}
-	j := &rec.Job.HyperParameterTuningJob
-	return syncResult(j, j.HyperParameterTuningJobStatus)
 }
