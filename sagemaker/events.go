@@ -27,12 +27,16 @@ var stateEvents = map[string]struct{ detailType, describe, field string }{
 	kindEndpoint:   {"SageMaker Endpoint State Change", "DescribeEndpoint", "EndpointName"},
 }
 
-// stateChanged sends the state change event of a resource that update just stored
-// (before is the stored resource it replaced).
+// stateChanged sends the state change event of a resource that was just stored:
+// created (before is nil) or updated (before is the stored resource it replaced).
 func (s *Service) stateChanged(ctx context.Context, kind, name string, before *store.Resource, status string) {
 	se, ok := stateEvents[kind]
-	if s.cfg.Events == nil || !ok || before.Version > 1 && before.Status == status {
+	if s.cfg.Events == nil || !ok || before != nil && before.Status == status {
 		return
+	}
+	version := int64(1)
+	if before != nil {
+		version = before.Version + 1
 	}
 	ctx = context.WithoutCancel(ctx)
 	req, _ := json.Marshal(map[string]string{se.field: name})
@@ -42,7 +46,7 @@ func (s *Service) stateChanged(ctx context.Context, kind, name string, before *s
 		return
 	}
 	arn := s.arn(kind, name)
-	s.publish(ctx, se.detailType, arn, fmt.Sprintf("%s\x00%s\x00%d", arn, status, before.Version+1), out)
+	s.publish(ctx, se.detailType, arn, fmt.Sprintf("%s\x00%s\x00%d", arn, status, version), out)
 }
 
 // publishPackageChange is the model package hook that sends "SageMaker Model Package

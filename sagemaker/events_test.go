@@ -81,6 +81,10 @@ func TestJobStateChangeEvents(t *testing.T) {
 	if len(tr) == 0 || tr[len(tr)-1] != statusStopped || len(pr) == 0 || pr[len(pr)-1] != statusStopped {
 		t.Fatalf("training %v, processing %v", tr, pr)
 	}
+	// The status a job is created with is reported when it is created.
+	if tr[0] != statusInProgress || pr[0] != statusInProgress {
+		t.Fatalf("first statuses: training %v, processing %v", tr, pr)
+	}
 	for i := 1; i < len(tr); i++ {
 		if tr[i] == tr[i-1] {
 			t.Fatalf("a status sent twice: %v", tr)

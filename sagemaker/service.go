@@ -280,15 +280,19 @@ func loadRecord[T any](ctx context.Context, st store.Store, kind, name string) (
 	return &rec, r, nil
 }
 
-// createRecord stores a new resource document.
+// createRecord stores a new resource document (and sends its state change event).
 func createRecord[T any](ctx context.Context, s *Service, kind, name, arn string, rec *record[T]) error {
 	doc, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
+	status := resourceStatus(&rec.Job)
 	_, err = s.cfg.Store.ResourceCreate(ctx, &store.ResourceCreateParams{
-		Kind: kind, Name: name, ARN: arn, Status: resourceStatus(&rec.Job), Doc: doc, CreatedAt: s.cfg.Clock.Now(),
+		Kind: kind, Name: name, ARN: arn, Status: status, Doc: doc, CreatedAt: s.cfg.Clock.Now(),
 	})
+	if err == nil {
+		s.stateChanged(ctx, kind, name, nil, status)
+	}
 	return err
 }
 
