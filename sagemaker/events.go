@@ -2,12 +2,11 @@ package sagemaker
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
 	"github.com/stepwise-dev/stepwise/events"
+	"github.com/stepwise-dev/stepwise/internal/uuid"
 	"github.com/stepwise-dev/stepwise/store"
 )
 
@@ -65,9 +64,7 @@ func (s *Service) publish(ctx context.Context, detailType, arn, key string, deta
 		s.log.Error("state change event not encoded", "arn", arn, "err", err)
 		return
 	}
-	sum := sha256.Sum256([]byte(key))
-	h := hex.EncodeToString(sum[:16])
-	ev := events.Event{ID: h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32],
+	ev := events.Event{ID: uuid.FromKey(key),
 		Source: "aws.sagemaker", DetailType: detailType, Time: s.cfg.Clock.Now(), Region: s.cfg.Region,
 		Account: s.cfg.AccountID, Resources: []string{arn}, Detail: b}
 	if err := s.cfg.Events.Publish(ctx, ev); err != nil {

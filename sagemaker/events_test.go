@@ -17,13 +17,43 @@ import (
 type busRecorder struct {
 	mu     sync.Mutex
 	events []events.Event
+	wake   chan struct{} // closed and replaced at each event
 }
 
 func (b *busRecorder) Publish(_ context.Context, ev events.Event) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.events = append(b.events, ev)
+	if b.wake != nil {
+		close(b.wake)
+		b.wake = nil
+	}
 	return nil
+}
+
+// waitFor waits until an event of detailType has value in field: a status is stored
+// before its event is sent, so a job seen Stopped may not have sent it yet.
+func (b *busRecorder) waitFor(t *testing.T, detailType, field, value string) {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for {
+		b.mu.Lock()
+		if b.wake == nil {
+			b.wake = make(chan struct{})
+		}
+		wake := b.wake
+		b.mu.Unlock()
+		for _, v := range b.statuses(t, detailType, field) {
+			if v == value {
+				return
+			}
+		}
+		select {
+		case <-wake:
+		case <-deadline:
+			t.Fatalf("no %s event with %s %s: %v", detailType, field, value, b.statuses(t, detailType, field))
+		}
+	}
 }
 
 // statuses returns, in order, the value of field in the detail of the events of one
@@ -76,6 +106,8 @@ func TestJobStateChangeEvents(t *testing.T) {
 	}
 	e.waitTraining(t, "ev-train")
 	e.waitProcessing(t, "ev-proc")
+	bus.waitFor(t, "SageMaker Training Job State Change", "TrainingJobStatus", statusStopped)
+	bus.waitFor(t, "SageMaker Processing Job State Change", "ProcessingJobStatus", statusStopped)
 	tr := bus.statuses(t, "SageMaker Training Job State Change", "TrainingJobStatus")
 	pr := bus.statuses(t, "SageMaker Processing Job State Change", "ProcessingJobStatus")
 	if len(tr) == 0 || tr[len(tr)-1] != statusStopped || len(pr) == 0 || pr[len(pr)-1] != statusStopped {

@@ -123,8 +123,8 @@ func update[T any](ctx context.Context, s *Service, kind, name string, fn func(*
 		if err != nil {
 			return err
 		}
-		// The state change is published before waiters wake, so whoever sees the new
-		// status can count on its event having been sent.
+		// The status is stored before its event is sent: a reader can see the new status
+		// a moment before the event goes out.
 		s.stateChanged(ctx, kind, name, r, status)
 		s.notify(jobKey(kind, name))
 		return nil

@@ -2,14 +2,13 @@ package sfn
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/engine"
 	"github.com/stepwise-dev/stepwise/events"
+	"github.com/stepwise-dev/stepwise/internal/uuid"
 	"github.com/stepwise-dev/stepwise/jsonv"
 )
 
@@ -49,9 +48,8 @@ func (s *Service) publishStatus(ctx context.Context, c *statusChange, at time.Ti
 	}
 	// The id is fixed by execution, status and redrive, so a status sent twice (a
 	// restart) is one event to EventBridge.
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d", c.ExecutionArn, c.Status, c.RedriveCount))
-	h := hex.EncodeToString(sum[:16])
-	ev := events.Event{ID: h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32],
+	id := uuid.FromKey(fmt.Sprintf("%s\x00%s\x00%d", c.ExecutionArn, c.Status, c.RedriveCount))
+	ev := events.Event{ID: id,
 		Source: "aws.states", DetailType: "Step Functions Execution Status Change", Time: at,
 		Region: s.cfg.Region, Account: s.cfg.AccountID, Resources: []string{c.ExecutionArn}, Detail: detail}
 	if err := s.cfg.Events.Publish(context.WithoutCancel(ctx), ev); err != nil {

@@ -2,14 +2,13 @@ package sfn
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/api"
 	"github.com/stepwise-dev/stepwise/engine"
 	"github.com/stepwise-dev/stepwise/integrations"
+	"github.com/stepwise-dev/stepwise/internal/uuid"
 	"github.com/stepwise-dev/stepwise/jsonv"
 	"github.com/stepwise-dev/stepwise/store"
 )
@@ -67,10 +66,7 @@ func (s *Service) nestedHandler() integrations.Handler {
 
 // derivedName names a child execution after the parent's task attempt, so the task
 // dispatched again after a restart finds the child it already started.
-func derivedName(key string) string {
-	h := sha256.Sum256([]byte(key))
-	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
-}
+func derivedName(key string) string { return uuid.FromKey(key) }
 
 // startOrAttach starts the child, or finds the one this task already started.
 func (s *Service) startOrAttach(ctx context.Context, in *StartExecutionInput, parent string) (string, time.Time, error) {

@@ -17,3 +17,14 @@ func TestNewIsVersion4(t *testing.T) {
 		seen[u] = true
 	}
 }
+
+func TestFromKey(t *testing.T) {
+	t.Parallel()
+	// sha256("a") starts ca978112ca1bbdcafac231b39a23dc4d.
+	if got := FromKey("a"); got != "ca978112-ca1b-bdca-fac2-31b39a23dc4d" {
+		t.Fatalf("FromKey(a) = %q", got)
+	}
+	if FromKey("a") != FromKey("a") || FromKey("a") == FromKey("b") {
+		t.Fatal("FromKey is not a function of its key")
+	}
+}
