@@ -145,6 +145,10 @@ func (s *Service) TestEventPattern(_ context.Context, in *TestEventPatternInput)
 // route matches an event against the enabled rules and stores a delivery per target
 // of each rule that matches.
 func (s *Service) route(ctx context.Context, ev *Event) error {
+	routes, err := s.loadRoutes(ctx)
+	if err != nil || len(routes) == 0 {
+		return err
+	}
 	body := envelopeJSON(ev)
 	v, err := decodeJSON(body)
 	if err != nil {
@@ -153,22 +157,24 @@ func (s *Service) route(ctx context.Context, ev *Event) error {
 	obj := v.(map[string]any)
 	now := s.cfg.Clock.Now().UTC()
 	queued := false
-	err = s.eachRule(ctx, []string{stateEnabled}, func(d *ruleDoc, r *store.Resource) error {
-		if d.EventPattern == "" || len(d.Targets) == 0 {
-			return nil
+	for _, rt := range routes {
+		if !rt.p.MatchValue(obj) {
+			continue
 		}
-		p := s.pattern(d, r)
-		if p == nil || !p.MatchValue(obj) {
-			return nil
-		}
-		n, err := s.enqueue(ctx, d, ev.ID, body, now)
+		n, err := s.enqueue(ctx, rt.doc, ev.ID, body, now)
 		queued = queued || n > 0
-		return err
-	})
+		if err != nil {
+			err = fmt.Errorf("event %s, rule %s: %w", ev.ID, rt.doc.Name, err)
+			if queued {
+				s.poke()
+			}
+			return err
+		}
+	}
 	if queued {
 		s.poke()
 	}
-	return err
+	return nil
 }
 
 // delivery is a stored attempt to hand one event to one target.

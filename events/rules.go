@@ -99,6 +99,9 @@ func (s *Service) PutRule(ctx context.Context, in *PutRuleInput) (*PutRuleOutput
 	b, _ := json.Marshal(doc)
 	_, err := s.cfg.Store.ResourceCreate(ctx, &store.ResourceCreateParams{Kind: kindRule, Name: in.Name, ARN: doc.Arn,
 		Status: state, Doc: b, CreatedAt: now})
+	if err == nil {
+		s.rulesChanged()
+	}
 	if errors.Is(err, store.ErrAlreadyExists) {
 		doc, err = s.updateRule(ctx, in.Name, func(d *ruleDoc) error {
 			// A new expression, or enabling, starts the schedule afresh: no due time
@@ -258,6 +261,7 @@ func (s *Service) DeleteRule(ctx context.Context, in *RuleInput) (*struct{}, err
 		return nil, errValidation("Rule can't be deleted since it has targets.")
 	}
 	err = s.cfg.Store.ResourceDelete(ctx, &store.ResourceDeleteParams{Kind: kindRule, Name: in.Name})
+	s.rulesChanged()
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}

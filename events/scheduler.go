@@ -31,7 +31,6 @@ func (s *Service) armAll(ctx context.Context) error {
 // are disarmed.
 func (s *Service) arm(d *ruleDoc) {
 	s.mu.Lock()
-	s.patterns[d.Name] = cachedPattern{version: -1}
 	started := s.started && !s.stopped
 	s.mu.Unlock()
 	if !started {

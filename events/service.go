@@ -67,10 +67,17 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 
-	mu       sync.Mutex
-	patterns map[string]cachedPattern // rule name -> its compiled pattern
-	timers   map[string]func() bool   // rule name -> its armed schedule timer
-	inflight map[string]bool          // deliveries being attempted
+	mu sync.Mutex
+	// routes are the enabled rules with an event pattern and targets, compiled, as last
+	// read from the store (valid while routesOK); rulesGen counts this process's rule
+	// writes, so a read that raced with a write is not kept. Publishing, on the paths of
+	// every execution, job and upload, then costs no store read. (One server process
+	// writes a store's rules.)
+	routes   []route
+	routesOK bool
+	rulesGen uint64
+	timers   map[string]func() bool // rule name -> its armed schedule timer
+	inflight map[string]bool        // deliveries being attempted
 	started  bool
 	stopped  bool
 
@@ -83,9 +90,10 @@ type Service struct {
 	once     sync.Once
 }
 
-type cachedPattern struct {
-	version int64
-	p       *Pattern
+// route is an enabled rule with a pattern and targets.
+type route struct {
+	doc *ruleDoc
+	p   *Pattern
 }
 
 // New returns a service; call Start to run schedules and deliveries.
@@ -105,7 +113,7 @@ func New(cfg Config) *Service {
 	if cfg.CatchUpWindow <= 0 {
 		cfg.CatchUpWindow = DefaultCatchUpWindow
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, patterns: map[string]cachedPattern{}, timers: map[string]func() bool{},
+	s := &Service{cfg: cfg, log: cfg.Logger, timers: map[string]func() bool{},
 		inflight: map[string]bool{}, wake: make(chan struct{}, 1), progress: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
@@ -289,6 +297,9 @@ func (s *Service) updateRule(ctx context.Context, name string, fn func(*ruleDoc)
 		}
 		_, err = s.cfg.Store.ResourceUpdate(ctx, &store.ResourceUpdateParams{Kind: kindRule, Name: name, Status: doc.State,
 			Doc: b, IfVersion: r.Version, UpdatedAt: s.cfg.Clock.Now()})
+		if err == nil {
+			s.rulesChanged()
+		}
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -328,23 +339,46 @@ func (s *Service) eachRule(ctx context.Context, statuses []string, fn func(*rule
 	}
 }
 
-// pattern returns the rule's compiled pattern, compiling it once per rule version.
-func (s *Service) pattern(doc *ruleDoc, r *store.Resource) *Pattern {
+// rulesChanged drops the routes after a rule was written.
+func (s *Service) rulesChanged() {
 	s.mu.Lock()
-	c, ok := s.patterns[doc.Name]
+	s.rulesGen++
+	s.routes, s.routesOK = nil, false
 	s.mu.Unlock()
-	if ok && c.version == r.Version {
-		return c.p
+}
+
+// loadRoutes returns the routes, reading the rules when a write made them stale.
+func (s *Service) loadRoutes(ctx context.Context) ([]route, error) {
+	s.mu.Lock()
+	if s.routesOK {
+		rs := s.routes
+		s.mu.Unlock()
+		return rs, nil
 	}
-	p, err := CompilePattern(doc.EventPattern)
-	if err != nil {
-		s.log.Error("stored rule has an invalid pattern", "rule", doc.Name, "err", err)
+	gen := s.rulesGen
+	s.mu.Unlock()
+	var rs []route
+	err := s.eachRule(ctx, []string{stateEnabled}, func(d *ruleDoc, _ *store.Resource) error {
+		if d.EventPattern == "" || len(d.Targets) == 0 {
+			return nil
+		}
+		p, err := CompilePattern(d.EventPattern)
+		if err != nil {
+			s.log.Error("stored rule has an invalid pattern", "rule", d.Name, "err", err)
+			return nil
+		}
+		rs = append(rs, route{d, p})
 		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
-	s.patterns[doc.Name] = cachedPattern{r.Version, p}
+	if s.rulesGen == gen {
+		s.routes, s.routesOK = rs, true
+	}
 	s.mu.Unlock()
-	return p
+	return rs, nil
 }
 
 // stableID is a UUID-shaped digest of parts: the id of a scheduled event, so firing the

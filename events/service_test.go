@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -519,5 +520,49 @@ func TestRuleAPI(t *testing.T) {
 	}
 	if _, err := s.TestEventPattern(ctx, &TestEventPatternInput{EventPattern: `{"source":["aws.s3"]}`, Event: `{"source":"aws.s3"}`}); err == nil {
 		t.Fatal("an event without its envelope accepted")
+	}
+}
+
+// TestRoutesFollowRuleChanges: events are matched against rules kept in memory; every
+// rule change (targets, state, pattern, deletion) is seen by the next event.
+func TestRoutesFollowRuleChanges(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	clk := clock.NewManual(utc("2024-01-01T08:00:00Z"))
+	tg := newTargets()
+	s := start(t, tg.config(st, clk))
+	ctx := t.Context()
+	n := 0
+	publish := func() {
+		n++
+		if err := s.Publish(ctx, Event{ID: fmt.Sprintf("ev-%d", n), Source: "aws.s3", DetailType: "Object Created"}); err != nil {
+			t.Fatal(err)
+		}
+		settle(t, s)
+	}
+	delivered := func() int { return len(deliveries(t, st)[deliveryDelivered]) }
+
+	publish() // no rule yet: the routes are read (none) and kept
+	must(s.PutRule(ctx, &PutRuleInput{Name: "r", EventPattern: `{"source":["aws.s3"]}`}))
+	publish() // a rule without targets routes nothing
+	must(s.PutTargets(ctx, &PutTargetsInput{Rule: "r", Targets: []Target{{ID: "sm", Arn: smArn}}}))
+	publish()
+	if got := delivered(); got != 1 {
+		t.Fatalf("after targets: %d deliveries", got)
+	}
+	must(s.DisableRule(ctx, &RuleInput{Name: "r"}))
+	publish()
+	must(s.EnableRule(ctx, &RuleInput{Name: "r"}))
+	publish()
+	if got := delivered(); got != 2 {
+		t.Fatalf("after disable and enable: %d deliveries", got)
+	}
+	must(s.PutRule(ctx, &PutRuleInput{Name: "r", EventPattern: `{"source":["aws.states"]}`}))
+	publish()
+	must(s.RemoveTargets(ctx, &RemoveTargetsInput{Rule: "r", Ids: []string{"sm"}}))
+	must(s.DeleteRule(ctx, &RuleInput{Name: "r"}))
+	publish()
+	if got := delivered(); got != 2 {
+		t.Fatalf("after a new pattern and deletion: %d deliveries", got)
 	}
 }
