@@ -69,6 +69,11 @@ func serverServices(ctx context.Context, dataDir, region, account string, creds 
 		fns    *lambda.Service
 		topics *sns.Service
 	)
+	// Event rules and topics invoke functions asynchronously (InvocationType Event).
+	invokeAsync := func(ctx context.Context, functionArn string, payload []byte) error {
+		_, err := fns.Invoke(ctx, functionArn, payload, true)
+		return err
+	}
 	cloudLogs := logs.New(logs.Config{Store: st, Logger: log, Region: region, AccountID: account})
 	rules := events.New(events.Config{
 		Store: st, Logger: log, Region: region, AccountID: account,
@@ -79,10 +84,7 @@ func serverServices(ctx context.Context, dataDir, region, account string, creds 
 			}
 			return out.ExecutionArn, nil
 		},
-		InvokeFunction: func(ctx context.Context, functionArn string, payload []byte) error {
-			_, err := fns.Invoke(ctx, functionArn, payload, true)
-			return err
-		},
+		InvokeFunction: invokeAsync,
 		Publish: func(ctx context.Context, topicArn, message string) error {
 			_, err := topics.Publish(ctx, topicArn, "", message, nil)
 			return err
@@ -104,11 +106,7 @@ func serverServices(ctx context.Context, dataDir, region, account string, creds 
 		},
 	})
 	topics = sns.New(sns.Config{
-		Store: st, Logger: log, Region: region, AccountID: account, Endpoint: jobs.serverURL,
-		InvokeFunction: func(ctx context.Context, functionArn string, payload []byte) error {
-			_, err := fns.Invoke(ctx, functionArn, payload, true)
-			return err
-		},
+		Store: st, Logger: log, Region: region, AccountID: account, Endpoint: jobs.serverURL, InvokeFunction: invokeAsync,
 	})
 	tasks := integrations.NewRegistry()
 	jobs.sm.RegisterIntegrations(tasks)
